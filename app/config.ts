@@ -1,0 +1,187 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every setting of the service, read from the environment and validated once at start.
+ * Names and defaults are those of ../shared/contract.md ("Processes and ports").
+ */
+
+const port = (name: string, dflt: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return dflt;
+      if (!/^\d+$/.test(v.trim())) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a port number 0-65535 (0 = pick a free port), got "${v}"` });
+        return z.NEVER;
+      }
+      const n = Number(v);
+      if (n > 65535) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a port number 0-65535, got ${n}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+/** A listener that may be switched off: "0" means "pick a free port" for required ones, but "off" here. */
+const optionalPort = port;
+
+const flag = (name: string, dflt: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return dflt;
+      const s = v.trim().toLowerCase();
+      if (['1', 'true', 'on', 'yes'].includes(s)) return true;
+      if (['0', 'false', 'off', 'no'].includes(s)) return false;
+      ctx.addIssue({ code: 'custom', message: `${name} must be 1 or 0 (on/off), got "${v}"` });
+      return z.NEVER;
+    });
+
+const url = (name: string, protocols: string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      let u: URL;
+      try {
+        u = new URL(v);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `${name} is not a URL: "${v}"` });
+        return z.NEVER;
+      }
+      if (!protocols.includes(u.protocol)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must use one of ${protocols.join(' ')} (got ${u.protocol})`,
+        });
+        return z.NEVER;
+      }
+      return v;
+    });
+
+const timeZone = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const tz = v && v.trim() !== '' ? v.trim() : 'Asia/Taipei';
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `NETZERO_TZ is not an IANA time zone: "${tz}"` });
+      return z.NEVER;
+    }
+    return tz;
+  });
+
+const logLevel = z
+  .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    error: () => 'NETZERO_LOG_LEVEL must be one of fatal error warn info debug trace silent',
+  })
+  .optional()
+  .default('info');
+
+export const envSchema = z
+  .object({
+    NETZERO_MQTT_PORT: port('NETZERO_MQTT_PORT', 1883),
+    NETZERO_MQTT_WS_PORT: optionalPort('NETZERO_MQTT_WS_PORT', 8083),
+    NETZERO_HTTP_PORT: port('NETZERO_HTTP_PORT', 8080),
+    NETZERO_NODERED_PORT: optionalPort('NETZERO_NODERED_PORT', 1880),
+    NETZERO_OCPP_PORT: optionalPort('NETZERO_OCPP_PORT', 9000),
+    NETZERO_HOST: z.string().optional().default('0.0.0.0'),
+    NETZERO_DATA_DIR: z.string().optional().default('./data'),
+    NETZERO_ADMIN_TOKEN: z
+      .string()
+      .optional()
+      .refine((v) => v === undefined || v === '' || v.length >= 16, {
+        message: 'NETZERO_ADMIN_TOKEN must be at least 16 characters',
+      }),
+    NETZERO_TZ: timeZone,
+    NETZERO_MQTT_URL: url('NETZERO_MQTT_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:']),
+    NETZERO_MQTT_USERNAME: z.string().optional(),
+    NETZERO_MQTT_PASSWORD: z.string().optional(),
+    NETZERO_DEMO: flag('NETZERO_DEMO', true),
+    NETZERO_DEMO_INTERVAL_S: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined || v.trim() === '') return 10;
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 0.1 || n > 3600) {
+          ctx.addIssue({ code: 'custom', message: `NETZERO_DEMO_INTERVAL_S must be seconds between 0.1 and 3600, got "${v}"` });
+          return z.NEVER;
+        }
+        return n;
+      }),
+    NETZERO_LOG_LEVEL: logLevel,
+    INFLUX_URL: url('INFLUX_URL', ['http:', 'https:']),
+    INFLUX_TOKEN: z.string().optional(),
+    INFLUX_ORG: z.string().optional(),
+    INFLUX_BUCKET: z.string().optional(),
+    INFLUX_API: z.enum(['v1', 'v2'], { error: () => 'INFLUX_API must be v1 or v2' }).optional().default('v2'),
+    INFLUX_DB: z.string().optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (e.INFLUX_URL && e.INFLUX_API === 'v1' && !e.INFLUX_DB) {
+      ctx.addIssue({ code: 'custom', path: ['INFLUX_DB'], message: 'INFLUX_DB is required when INFLUX_API=v1' });
+    }
+    if (e.INFLUX_URL && e.INFLUX_API === 'v2' && !e.INFLUX_BUCKET) {
+      ctx.addIssue({ code: 'custom', path: ['INFLUX_BUCKET'], message: 'INFLUX_BUCKET is required with INFLUX_URL (v2 API)' });
+    }
+  });
+
+export interface Config {
+  mqttPort: number;
+  mqttWsPort: number;
+  httpPort: number;
+  noderedPort: number;
+  ocppPort: number;
+  host: string;
+  dataDir: string;
+  adminToken?: string;
+  timeZone: string;
+  mqttUrl?: string;
+  mqttUsername?: string;
+  mqttPassword?: string;
+  demo: boolean;
+  demoIntervalS: number;
+  logLevel: string;
+  influx?: { url: string; token?: string; org?: string; bucket?: string; api: 'v1' | 'v2'; db?: string };
+}
+
+export class ConfigError extends Error {}
+
+/** Parse the environment; a bad value throws ConfigError with one line naming the setting. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const setting = issue.path.join('.');
+    const msg = issue.message.includes(setting) ? issue.message : `${setting}: ${issue.message}`;
+    throw new ConfigError(`invalid setting: ${msg}`);
+  }
+  const e = parsed.data;
+  return {
+    mqttPort: e.NETZERO_MQTT_PORT,
+    mqttWsPort: e.NETZERO_MQTT_WS_PORT,
+    httpPort: e.NETZERO_HTTP_PORT,
+    noderedPort: e.NETZERO_NODERED_PORT,
+    ocppPort: e.NETZERO_OCPP_PORT,
+    host: e.NETZERO_HOST,
+    dataDir: path.resolve(e.NETZERO_DATA_DIR),
+    adminToken: e.NETZERO_ADMIN_TOKEN || undefined,
+    timeZone: e.NETZERO_TZ,
+    mqttUrl: e.NETZERO_MQTT_URL,
+    mqttUsername: e.NETZERO_MQTT_USERNAME,
+    mqttPassword: e.NETZERO_MQTT_PASSWORD,
+    demo: e.NETZERO_DEMO,
+    demoIntervalS: e.NETZERO_DEMO_INTERVAL_S,
+    logLevel: e.NETZERO_LOG_LEVEL,
+    influx: e.INFLUX_URL
+      ? { url: e.INFLUX_URL, token: e.INFLUX_TOKEN, org: e.INFLUX_ORG, bucket: e.INFLUX_BUCKET, api: e.INFLUX_API, db: e.INFLUX_DB }
+      : undefined,
+  };
+}

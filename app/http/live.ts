@@ -1,0 +1,60 @@
+import { computeSummary, thisMonthSoFar, type Summary } from '../../accounting/summary.js';
+import type { HttpDeps } from './server.js';
+
+type Listener = (s: Summary) => void;
+
+/**
+ * One summary computation shared by every `GET /api/live` subscriber: at most once a second, only
+ * while someone listens, pushed only when a total changed (the moving `to` alone is not a change).
+ */
+export class LiveSummary {
+  private listeners = new Set<Listener>();
+  private timer?: NodeJS.Timeout;
+  private last?: Summary;
+  private lastKey = '';
+  private busy = false;
+
+  constructor(private readonly deps: Pick<HttpDeps, 'store' | 'timeZone' | 'excludedDevices' | 'log'>) {}
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    if (this.last) listener(this.last);
+    else void this.tick();
+    if (!this.timer) this.timer = setInterval(() => void this.tick(), 1000);
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0 && this.timer) {
+        clearInterval(this.timer);
+        this.timer = undefined;
+      }
+    };
+  }
+
+  private async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const now = Date.now();
+      const s = await computeSummary(this.deps.store, thisMonthSoFar(now, this.deps.timeZone), {
+        tz: this.deps.timeZone,
+        excludeDevices: await this.deps.excludedDevices(),
+      });
+      const key = JSON.stringify({ ...s, to: undefined });
+      if (key !== this.lastKey || !this.last) {
+        this.lastKey = key;
+        this.last = s;
+        for (const l of this.listeners) l(s);
+      }
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message }, 'live summary failed');
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,158 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { timingSafeEqual } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { computeSummary, thisMonthSoFar } from '../../accounting/summary.js';
+import { zodToFieldErrors } from '../../devices/payload.js';
+import { DuplicateIdError, registrationSchema, type DeviceRegistry } from '../../devices/registry.js';
+import type { Quarantine } from '../../ingest/quarantine.js';
+import type { ReadingStore } from '../../store/types.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { LiveSummary } from './live.js';
+
+export interface HttpDeps {
+  registry: DeviceRegistry;
+  store: ReadingStore;
+  quarantine: Quarantine;
+  metrics: Metrics;
+  log: Logger;
+  adminToken: string;
+  timeZone: string;
+  health: () => Record<string, boolean>;
+  /** devices left out of accounting (the demo fleet once real devices exist) */
+  excludedDevices: () => Promise<ReadonlySet<string>>;
+}
+
+const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
+/** The page and its vendored chart library live in the source tree next to this file (copied or not by tsc). */
+const PUBLIC_DIRS = [PUBLIC_DIR, PUBLIC_DIR.replace(`${path.sep}dist${path.sep}`, path.sep)];
+
+/** Time in a query: ISO 8601 with offset, or epoch ms. */
+const timeParam = z
+  .string()
+  .transform((v, ctx) => {
+    const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+    if (!Number.isFinite(ms) || (!/^\d+$/.test(v) && !/(Z|[+-]\d{2}:?\d{2})$/.test(v))) {
+      ctx.addIssue({ code: 'custom', message: 'must be ISO 8601 with an offset or epoch milliseconds' });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .optional();
+
+const windowQuery = z.object({ from: timeParam, to: timeParam });
+const limitParam = z.coerce.number().int().min(1).max(10_000).default(100);
+
+function badRequest(reply: FastifyReply, error: z.ZodError, where: 'body' | 'query') {
+  return reply.code(400).send({ error: `invalid ${where}`, issues: zodToFieldErrors(error) });
+}
+
+export function buildHttpServer(deps: HttpDeps): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 256 * 1024 });
+  const live = new LiveSummary(deps);
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) deps.log.error({ err: err.message, stack: err.stack }, 'http handler failed');
+    void reply.code(status).send({ error: status === 500 ? 'internal error' : err.message });
+  });
+
+  const expected = Buffer.from(deps.adminToken);
+  const requireAdmin = async (req: FastifyRequest, reply: FastifyReply) => {
+    const header = req.headers.authorization ?? '';
+    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7).trim() : '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: 'unauthorized', reason: 'send the admin token as "Authorization: Bearer <token>" (see <data dir>/admin-token)' });
+    }
+  };
+
+  app.get('/healthz', async (_req, reply) => {
+    const parts = deps.health();
+    const ok = Object.values(parts).every(Boolean);
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', ...parts });
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    return reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  app.post('/api/devices', { preHandler: requireAdmin }, async (req, reply) => {
+    const body = registrationSchema.safeParse(req.body ?? {});
+    if (!body.success) return badRequest(reply, body.error, 'body');
+    try {
+      const reg = await deps.registry.register(body.data);
+      deps.log.info({ id: reg.id }, 'device registered');
+      return reply.code(201).send(reg);
+    } catch (err) {
+      if (err instanceof DuplicateIdError) return reply.code(409).send({ error: 'conflict', reason: err.message });
+      throw err;
+    }
+  });
+
+  app.get('/api/devices', { preHandler: requireAdmin }, async () => deps.registry.list());
+
+  app.get('/api/summary', async (req, reply) => {
+    const q = windowQuery.safeParse(req.query);
+    if (!q.success) return badRequest(reply, q.error, 'query');
+    const now = Date.now();
+    const dflt = thisMonthSoFar(now, deps.timeZone);
+    const window = { from: q.data.from ?? dflt.from, to: q.data.to ?? now };
+    if (window.to <= window.from) return reply.code(400).send({ error: 'invalid query', issues: [{ field: 'to', reason: 'must be after from' }] });
+    return computeSummary(deps.store, window, { tz: deps.timeZone, excludeDevices: await deps.excludedDevices() });
+  });
+
+  app.get('/api/live', (req, reply) => {
+    reply.raw.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    const unsubscribe = live.subscribe((summary) => reply.raw.write(`event: summary\ndata: ${JSON.stringify(summary)}\n\n`));
+    req.raw.on('close', unsubscribe);
+  });
+
+  const deviceWindow = z.object({ device: z.string().min(1), from: timeParam, to: timeParam, limit: limitParam });
+
+  app.get('/api/quarantine', { preHandler: requireAdmin }, async (req, reply) => {
+    const q = z.object({ device: z.string().optional(), limit: limitParam, before: z.coerce.number().int().optional() }).safeParse(req.query);
+    if (!q.success) return badRequest(reply, q.error, 'query');
+    return deps.quarantine.list({ device: q.data.device, limit: q.data.limit, beforeId: q.data.before });
+  });
+
+  app.get('/api/readings', { preHandler: requireAdmin }, async (req, reply) => {
+    const q = deviceWindow.safeParse(req.query);
+    if (!q.success) return badRequest(reply, q.error, 'query');
+    const rows = await deps.store.readings(q.data.device, { from: q.data.from ?? 0, to: q.data.to ?? Date.now() + 3_600_000 }, q.data.limit);
+    return rows.map((r) => ({ ...r, ts: new Date(r.ts).toISOString(), receivedAt: new Date(r.receivedAt).toISOString() }));
+  });
+
+  app.get('/api/intervals', { preHandler: requireAdmin }, async (req, reply) => {
+    const q = deviceWindow.safeParse(req.query);
+    if (!q.success) return badRequest(reply, q.error, 'query');
+    const rows = await deps.store.intervals(q.data.device, { from: q.data.from ?? 0, to: q.data.to ?? Date.now() + 3_600_000 });
+    return rows.slice(0, q.data.limit).map((i) => ({ ...i, t0: new Date(i.t0).toISOString(), t1: new Date(i.t1).toISOString() }));
+  });
+
+  const sendFile = (name: string, type: string) => async (_req: FastifyRequest, reply: FastifyReply) => {
+    for (const dir of PUBLIC_DIRS) {
+      const file = path.join(dir, name);
+      if (fs.existsSync(file)) return reply.header('content-type', type).send(fs.createReadStream(file));
+    }
+    return reply.code(404).send({ error: 'not found' });
+  };
+  app.get('/', sendFile('index.html', 'text/html; charset=utf-8'));
+  app.get('/dashboard.js', sendFile('dashboard.js', 'text/javascript; charset=utf-8'));
+  app.get('/vendor/echarts.min.js', async (_req, reply) => {
+    const file = fileURLToPath(import.meta.resolve('echarts/dist/echarts.min.js'));
+    return reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', 'max-age=86400').send(fs.createReadStream(file));
+  });
+
+  app.addHook('onClose', async () => live.close());
+  return app;
+}

@@ -1,0 +1,175 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { EmbeddedBroker } from '../broker/broker.js';
+import { openStateDb, type StateDb } from '../db/state-db.js';
+import { DeviceRegistry } from '../devices/registry.js';
+import { GroupCommitter } from '../ingest/group-commit.js';
+import { IngestPipeline } from '../ingest/pipeline.js';
+import { Quarantine } from '../ingest/quarantine.js';
+import { defaultIngestClientId, ExternalSource } from '../ingest/sources/external.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import type { ReadingStore } from '../store/types.js';
+import { loadOrCreateAdminToken } from './admin-token.js';
+import type { Config } from './config.js';
+import { DemoRunner } from './demo.js';
+import { buildHttpServer } from './http/server.js';
+import type { Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+
+export interface Ports {
+  mqtt?: number;
+  ws?: number;
+  http: number;
+  nodered?: number;
+  ocpp?: number;
+}
+
+/**
+ * The whole system in one process: device → broker → ingest → store → accounting → views.
+ * The constructor does no I/O; `start()` brings the rooms up in path order and `stop()` takes them down
+ * so that everything acknowledged is committed first.
+ */
+export class Service {
+  readonly metrics: Metrics = createMetrics();
+  private state?: StateDb;
+  private store?: ReadingStore;
+  private committer?: GroupCommitter;
+  private broker?: EmbeddedBroker;
+  private external?: ExternalSource;
+  private http?: FastifyInstance;
+  private demo?: DemoRunner;
+  private stopping?: Promise<void>;
+  ports?: Ports;
+  adminToken?: string;
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<Ports> {
+    const { config, log, metrics } = this;
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    const admin = loadOrCreateAdminToken(config.dataDir, config.adminToken);
+    this.adminToken = admin.token;
+    if (admin.created) {
+      // Shown once, on the console only (never in the JSON logs).
+      process.stderr.write(`\nAdmin token (shown once, also in ${admin.file}):\n  ${admin.token}\n\n`);
+    }
+
+    this.state = await openStateDb(config.dataDir);
+    const registry = new DeviceRegistry(this.state);
+    const quarantine = new Quarantine(this.state);
+    this.store = SqliteStore.inDataDir(config.dataDir);
+    await this.store.start();
+    this.committer = new GroupCommitter(this.store, metrics);
+
+    const pipeline = new IngestPipeline({
+      registry,
+      committer: this.committer,
+      quarantine,
+      metrics,
+      log: log.child({ room: 'ingest' }),
+      publishError: (topic, message) => {
+        const text = JSON.stringify(message);
+        if (this.broker) this.broker.publish(topic, text);
+        else this.external?.publish(topic, text);
+      },
+    });
+
+    let mqttUrlForDemo: string;
+    if (config.mqttUrl) {
+      this.external = new ExternalSource(
+        { url: config.mqttUrl, username: config.mqttUsername, password: config.mqttPassword, clientId: defaultIngestClientId(config.dataDir) },
+        { pipeline, log: log.child({ room: 'ingest' }) },
+      );
+      await this.external.start();
+      mqttUrlForDemo = config.mqttUrl;
+    } else {
+      this.broker = new EmbeddedBroker(
+        {
+          registry,
+          metrics,
+          log: log.child({ room: 'broker' }),
+          sink: (msg) => pipeline.accept({ ...msg, source: 'embedded' }),
+        },
+        { host: config.host, port: config.mqttPort, wsPort: config.mqttWsPort },
+      );
+      await this.broker.start();
+      mqttUrlForDemo = `mqtt://127.0.0.1:${this.broker.ports.mqtt}`;
+    }
+
+    const excludedDevices = demoExclusion(registry);
+    this.http = buildHttpServer({
+      registry,
+      store: this.store,
+      quarantine,
+      metrics,
+      log: log.child({ room: 'http' }),
+      adminToken: admin.token,
+      timeZone: config.timeZone,
+      health: () => this.health(),
+      excludedDevices,
+    });
+    await this.http.listen({ port: config.httpPort, host: config.host });
+    const httpPort = (this.http.server.address() as AddressInfo).port;
+
+    this.ports = { http: httpPort, ...(this.broker ? { mqtt: this.broker.ports.mqtt, ws: this.broker.ports.ws } : {}) };
+    if (config.noderedPort !== 0) log.warn('Node-RED is not part of this version yet; NETZERO_NODERED_PORT is ignored');
+    if (config.ocppPort !== 0) log.warn('the OCPP endpoint is not part of this version yet; NETZERO_OCPP_PORT is ignored');
+    const portsFile = path.join(config.dataDir, 'ports.json');
+    fs.writeFileSync(`${portsFile}.tmp`, JSON.stringify(this.ports));
+    fs.renameSync(`${portsFile}.tmp`, portsFile);
+
+    if (config.demo) {
+      this.demo = new DemoRunner({
+        registry,
+        log: log.child({ room: 'demo' }),
+        url: mqttUrlForDemo,
+        intervalS: config.demoIntervalS,
+      });
+      await this.demo.start();
+    }
+    log.info({ ports: this.ports, dataDir: config.dataDir, store: this.store.name, broker: this.broker ? 'embedded' : config.mqttUrl }, 'netzero started');
+    return this.ports;
+  }
+
+  health(): Record<string, boolean> {
+    return {
+      broker: this.broker ? this.broker.healthy() : (this.external?.healthy() ?? false),
+      ingest: !!this.committer,
+      store: this.store?.healthy() ?? false,
+    };
+  }
+
+  /** Graceful stop: commit what is queued (its PUBACKs go out), then close listeners and stores. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const { log } = this;
+      await this.demo?.stop().catch((err: Error) => log.warn({ err: err.message }, 'demo stop failed'));
+      await this.committer?.drain();
+      await this.broker?.stop();
+      await this.external?.stop();
+      await this.http?.close();
+      await this.store?.close();
+      await this.state?.destroy();
+      log.info('netzero stopped');
+    })();
+    return this.stopping;
+  }
+}
+
+/** Demo devices count in the accounts only while no real device is registered. */
+function demoExclusion(registry: DeviceRegistry): () => Promise<ReadonlySet<string>> {
+  let cached: { at: number; set: ReadonlySet<string> } | undefined;
+  return async () => {
+    if (cached && Date.now() - cached.at < 5000) return cached.set;
+    const devices = await registry.list();
+    const hasReal = devices.some((d) => !d.demo && d.role === 'device');
+    const set = new Set(hasReal ? devices.filter((d) => d.demo).map((d) => d.id) : []);
+    cached = { at: Date.now(), set };
+    return set;
+  };
+}

@@ -1,0 +1,107 @@
+import http from 'node:http';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { Aedes, type Client } from 'aedes';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import type { Logger } from '../app/logger.js';
+import type { Metrics } from '../app/metrics.js';
+import type { DeviceRegistry } from '../devices/registry.js';
+import { createAuthHooks, type TelemetrySink } from './auth.js';
+import { limitPacketSize, MAX_PACKET_BYTES } from './packet-limit.js';
+
+export interface BrokerOptions {
+  host: string;
+  port: number;
+  /** MQTT over WebSocket; 0 = off (contract) */
+  wsPort: number;
+}
+
+/**
+ * The embedded MQTT broker (aedes) with a TCP listener and an optional WebSocket listener on `/mqtt`.
+ * Devices authenticate against the registry; ingest taps telemetry in-process through `sink`, and the
+ * QoS 1 PUBACK waits for it (see ./auth.ts).
+ */
+export class EmbeddedBroker {
+  private aedes?: Aedes;
+  private tcp?: net.Server;
+  private wsHttp?: http.Server;
+  private wss?: WebSocketServer;
+  ports: { mqtt?: number; ws?: number } = {};
+
+  constructor(
+    private readonly deps: { registry: DeviceRegistry; metrics: Metrics; log: Logger; sink: TelemetrySink },
+    private readonly opts: BrokerOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    const { log, metrics } = this.deps;
+    const hooks = createAuthHooks(this.deps);
+    const aedes = await Aedes.createBroker({
+      id: 'netzero',
+      authenticate: hooks.authenticate,
+      authorizePublish: hooks.authorizePublish,
+      authorizeSubscribe: hooks.authorizeSubscribe,
+      heartbeatInterval: 60_000,
+      connectTimeout: 10_000,
+      maxClientsIdLength: 128,
+    });
+    this.aedes = aedes;
+    aedes.on('client', () => metrics.clients.inc());
+    aedes.on('clientDisconnect', () => metrics.clients.dec());
+    aedes.on('clientError', (client: Client, err: Error) => log.debug({ client: client?.id, err: err.message }, 'mqtt client error'));
+    aedes.on('connectionError', (_client: Client, err: Error) => log.debug({ err: err.message }, 'mqtt connection error'));
+
+    const handle = (stream: import('node:stream').Duplex, req?: http.IncomingMessage) => {
+      const client = aedes.handle(stream, req as never) as unknown as Client;
+      limitPacketSize(client, MAX_PACKET_BYTES);
+    };
+
+    this.tcp = net.createServer((socket) => handle(socket));
+    this.ports.mqtt = await listen(this.tcp, this.opts.port, this.opts.host);
+
+    if (this.opts.wsPort !== 0) {
+      this.wsHttp = http.createServer((_req, res) => {
+        res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket: connect to /mqtt\n');
+      });
+      this.wss = new WebSocketServer({ server: this.wsHttp, path: '/mqtt', maxPayload: MAX_PACKET_BYTES * 2 });
+      this.wss.on('connection', (ws, req) => handle(createWebSocketStream(ws), req));
+      this.ports.ws = await listen(this.wsHttp, this.opts.wsPort, this.opts.host);
+    }
+    log.info({ ports: this.ports }, 'mqtt broker listening');
+  }
+
+  /** Publish from the pipeline itself (errors topic); not subject to device authorization. */
+  publish(topic: string, payload: string, opts: { qos?: 0 | 1; retain?: boolean } = {}): void {
+    this.aedes?.publish(
+      { cmd: 'publish', topic, payload: Buffer.from(payload), qos: opts.qos ?? 0, retain: opts.retain ?? false, dup: false },
+      (err) => {
+        if (err) this.deps.log.warn({ topic, err: err.message }, 'internal publish failed');
+      },
+    );
+  }
+
+  healthy(): boolean {
+    return !!this.aedes && !this.aedes.closed && !!this.tcp?.listening;
+  }
+
+  /** Stop accepting connections, close clients (their Last Will fires), close the broker. */
+  async stop(): Promise<void> {
+    const closeServer = (s?: net.Server | http.Server) =>
+      new Promise<void>((resolve) => (s && s.listening ? s.close(() => resolve()) : resolve()));
+    this.wss?.clients.forEach((c) => c.terminate());
+    await new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve()));
+    const closing = Promise.all([closeServer(this.tcp), closeServer(this.wsHttp)]);
+    if (this.aedes) await new Promise<void>((resolve) => this.aedes!.close(() => resolve()));
+    await closing;
+  }
+}
+
+function listen(server: net.Server | http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}

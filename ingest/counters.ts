@@ -1,0 +1,49 @@
+import type { CounterSpec } from '../devices/kinds.js';
+import type { DeviceParams } from '../devices/params.js';
+import type { IntervalQuality } from '../store/types.js';
+
+/**
+ * Counter rules (../shared/domain.md, "Traps" 1): a counter that goes down restarted (reset) or rolled
+ * over (wrap, when `counter_max` is declared and the previous value was near it); an interval that
+ * needs more energy than the nameplate allows is implausible: kept, flagged, left out of totals.
+ */
+
+/** A drop counts as a rollover when the previous value was within this fraction of `counter_max`. */
+export const WRAP_WINDOW = 0.1;
+/** Headroom over nameplate × hours before an interval is implausible. */
+export const NAMEPLATE_MARGIN = 1.2;
+
+export interface CounterPoint {
+  ts: number;
+  value: number;
+}
+
+export interface IntervalAmount {
+  amount: number;
+  quality: IntervalQuality;
+}
+
+export function intervalAmount(
+  prev: CounterPoint,
+  cur: CounterPoint,
+  spec: Pick<CounterSpec, 'boundedByNameplate'>,
+  params: Pick<DeviceParams, 'counter_max' | 'nameplate_kw'>,
+): IntervalAmount {
+  let amount = cur.value - prev.value;
+  let quality: IntervalQuality = 'ok';
+  if (amount < 0) {
+    const max = params.counter_max;
+    if (max !== undefined && prev.value >= max * (1 - WRAP_WINDOW) && cur.value < max) {
+      amount = max - prev.value + cur.value;
+      quality = 'wrap';
+    } else {
+      amount = cur.value;
+      quality = 'reset';
+    }
+  }
+  if (spec.boundedByNameplate && params.nameplate_kw !== undefined) {
+    const hours = (cur.ts - prev.ts) / 3_600_000;
+    if (amount > params.nameplate_kw * hours * NAMEPLATE_MARGIN) quality = 'implausible';
+  }
+  return { amount, quality };
+}

@@ -1,0 +1,87 @@
+import type { Kind, Sector } from '../devices/kinds.js';
+import type { DeviceParams } from '../devices/params.js';
+
+/** A validated reading with the device facts the store needs (tags, params for counter rules). */
+export interface StoredReading {
+  device: string;
+  kind: Kind;
+  site: string;
+  sector: Sector;
+  params: DeviceParams;
+  /** epoch ms */
+  ts: number;
+  seq: number | null;
+  fields: Record<string, number | string>;
+  extras: Record<string, unknown>;
+  /** epoch ms, when ingest received it */
+  receivedAt: number;
+}
+
+export type IntervalQuality = 'ok' | 'reset' | 'wrap' | 'implausible';
+
+/** The delta of one cumulative counter between two consecutive readings of one device. */
+export interface Interval {
+  device: string;
+  counter: string;
+  kind: Kind;
+  site: string;
+  sector: Sector;
+  t0: number;
+  t1: number;
+  v0: number;
+  v1: number;
+  /** energy (kWh) or volume (m3) in the interval, after reset/wrap rules */
+  amount: number;
+  quality: IntervalQuality;
+  /** mean of the endpoint readings' context fields (biogas: ch4_pct, temp_c, pressure_kpa) */
+  ctx: Record<string, number>;
+}
+
+export interface WriteResult {
+  inserted: number;
+  duplicates: number;
+}
+
+/** Interval amounts summed over a time window, each interval pro rata to its overlap. */
+export interface AggregateRow {
+  device: string;
+  counter: string;
+  kind: Kind;
+  site: string;
+  sector: Sector;
+  quality: IntervalQuality;
+  amount: number;
+  intervals: number;
+}
+
+export interface Window {
+  /** epoch ms, inclusive */
+  from: number;
+  /** epoch ms, exclusive */
+  to: number;
+}
+
+export interface ReadingRow {
+  device: string;
+  ts: number;
+  seq: number | null;
+  fields: Record<string, number | string>;
+  extras: Record<string, unknown>;
+  receivedAt: number;
+}
+
+/**
+ * The time-series store. `writeBatch` resolves only once the readings are durable; a reading with
+ * the same (device, ts, seq) as a stored one is a duplicate and is stored once.
+ */
+export interface ReadingStore {
+  readonly name: string;
+  start(): Promise<void>;
+  writeBatch(readings: StoredReading[]): Promise<WriteResult>;
+  aggregate(window: Window): Promise<AggregateRow[]>;
+  intervals(device: string, window: Window): Promise<Interval[]>;
+  readings(device: string, window: Window, limit: number): Promise<ReadingRow[]>;
+  countReadings(device?: string): Promise<number>;
+  healthy(): boolean;
+  close(): Promise<void>;
+}
