@@ -61,8 +61,8 @@ export async function computeSummary(
 ): Promise<Summary> {
   const exclude = opts.excludeDevices ?? new Set<string>();
   const s: Summary = {
-    from: DateTime.fromMillis(window.from, { zone: opts.tz }).toISO()!,
-    to: DateTime.fromMillis(window.to, { zone: opts.tz }).toISO()!,
+    from: DateTime.fromMillis(window.from, { zone: opts.tz }).toISO({ suppressMilliseconds: true })!,
+    to: DateTime.fromMillis(window.to, { zone: opts.tz }).toISO({ suppressMilliseconds: true })!,
     avoided_tco2e: 0,
     by_stream: { pv: 0, biogas: 0, ev_charging: 0, electricity_saving: 0 },
     by_sector: Object.fromEntries(SECTORS.map((x) => [x, 0])) as Record<Sector, number>,
@@ -76,7 +76,9 @@ export async function computeSummary(
   };
   const biogasDevices = new Set<string>();
 
-  for (const part of splitByYear(window, opts.tz)) {
+  const parts = splitByYear(window, opts.tz);
+  for (const [n, part] of parts.entries()) {
+    const last = n === parts.length - 1;
     const rows = (await store.aggregate(part)).filter((r) => !exclude.has(r.device));
     if (rows.length === 0) continue;
     const ef: FactorUse = gridFactorFor(part.year);
@@ -84,7 +86,8 @@ export async function computeSummary(
       s.factors.push({ id: ef.factor.id, year: part.year, kgco2e_per_kwh: ef.factor.kgco2ePerKwh, provisional: ef.provisional });
     }
     for (const r of rows) {
-      s.quality[r.quality] += r.intervals;
+      // An interval crossing into the next year is counted there, not twice.
+      s.quality[r.quality] += last ? r.intervals : r.intervals - r.continuing;
       if (r.quality === 'implausible') continue;
       if (applyRow(s, r, ef.factor.kgco2ePerKwh)) s.provisional ||= ef.provisional;
       if (r.kind === 'biogas') biogasDevices.add(r.device);

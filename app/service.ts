@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { EmbeddedBroker } from '../broker/broker.js';
-import { openStateDb, type StateDb } from '../db/state-db.js';
+import { openStateDb, type StateDb } from '../store/state-db.js';
 import { DeviceRegistry } from '../devices/registry.js';
 import { GroupCommitter } from '../ingest/group-commit.js';
 import { IngestPipeline } from '../ingest/pipeline.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { openStateDb } from '../db/state-db.js';
+import { openStateDb } from '../store/state-db.js';
 import { parseParamFlag } from '../devices/params.js';
 import { zodToFieldErrors } from '../devices/payload.js';
 import { DeviceRegistry, DuplicateIdError, registrationSchema } from '../devices/registry.js';

@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { z } from 'zod';
 
 /**
@@ -52,11 +53,13 @@ export const tsSchema = z
         });
         return z.NEVER;
       }
-      ms = Date.parse(v);
-      if (Number.isNaN(ms)) {
-        ctx.addIssue({ code: 'custom', message: `is not a valid date: "${v.slice(0, 40)}"` });
+      // Luxon, not Date.parse: Date.parse rolls 2026-02-30 over to 2 March instead of refusing it.
+      const dt = DateTime.fromISO(v, { setZone: true });
+      if (!dt.isValid) {
+        ctx.addIssue({ code: 'custom', message: `is not a valid date: "${v.slice(0, 40)}" (${dt.invalidExplanation ?? dt.invalidReason})` });
         return z.NEVER;
       }
+      ms = dt.toMillis();
     } else {
       if (!Number.isFinite(v) || !Number.isInteger(v)) {
         ctx.addIssue({ code: 'custom', message: 'epoch milliseconds must be a finite integer' });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { StateDb } from '../db/state-db.js';
+import type { StateDb } from '../store/state-db.js';
 import { generateSecret, hashSecret, verifySecret } from './credentials.js';
 import { KINDS, SECTORS, type Kind, type Sector } from './kinds.js';
 import { deviceParamsSchema, type DeviceParams } from './params.js';

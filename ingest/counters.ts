@@ -12,6 +12,8 @@ import type { IntervalQuality } from '../store/types.js';
 export const WRAP_WINDOW = 0.1;
 /** Headroom over nameplate × hours before an interval is implausible. */
 export const NAMEPLATE_MARGIN = 1.2;
+/** Relative slack so an amount exactly at the bound is not flagged by floating-point error (3 × 1.2 = 3.5999…). */
+const FLOAT_SLACK = 1e-9;
 
 export interface CounterPoint {
   ts: number;
@@ -43,7 +45,7 @@ export function intervalAmount(
   }
   if (spec.boundedByNameplate && params.nameplate_kw !== undefined) {
     const hours = (cur.ts - prev.ts) / 3_600_000;
-    if (amount > params.nameplate_kw * hours * NAMEPLATE_MARGIN) quality = 'implausible';
+    if (amount > params.nameplate_kw * hours * NAMEPLATE_MARGIN * (1 + FLOAT_SLACK)) quality = 'implausible';
   }
   return { amount, quality };
 }

@@ -1,4 +1,4 @@
-import type { StateDb } from '../db/state-db.js';
+import type { StateDb } from '../store/state-db.js';
 import type { FieldError } from '../devices/payload.js';
 
 export interface QuarantineEntry {

@@ -104,6 +104,7 @@ export class SqliteStore implements ReadingStore {
       ),
       aggregate: db.prepare(
         `SELECT device, counter, kind, site, sector, quality, COUNT(*) AS intervals,
+           SUM(CASE WHEN t1 > @to THEN 1 ELSE 0 END) AS continuing,
            SUM(CASE WHEN t1 = t0 THEN amount
                     ELSE amount * (MIN(t1, @to) - MAX(t0, @from)) * 1.0 / (t1 - t0) END) AS amount
          FROM intervals
@@ -190,6 +191,7 @@ export class SqliteStore implements ReadingStore {
       quality: r.quality as IntervalQuality,
       amount: Number(r.amount),
       intervals: Number(r.intervals),
+      continuing: Number(r.continuing),
     }));
   }
 

@@ -51,7 +51,10 @@ export interface AggregateRow {
   sector: Sector;
   quality: IntervalQuality;
   amount: number;
+  /** intervals that overlap the window */
   intervals: number;
+  /** of those, the ones that go on past the window's end (counted again by the next window) */
+  continuing: number;
 }
 
 export interface Window {
