@@ -126,11 +126,12 @@ export class Service {
     if (config.demo) {
       this.demo = new DemoRunner({
         registry,
-        log: log.child({ room: 'demo' }),
-        url: mqttUrlForDemo,
+        logger: log.child({ room: 'demo' }),
+        mqttUrl: mqttUrlForDemo,
         intervalS: config.demoIntervalS,
       });
-      await this.demo.start();
+      // The demo is a convenience: the service is up whether or not it manages to start.
+      this.demo.start().catch((err: Error) => log.error({ err: err.message }, 'demo fleet failed to start'));
     }
     log.info({ ports: this.ports, dataDir: config.dataDir, store: this.store.name, broker: this.broker ? 'embedded' : config.mqttUrl }, 'netzero started');
     return this.ports;

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Debian packages the tests use as real peers: Mosquitto (second broker) and its clients (mosquitto_pub).
+# Debian packages the tests use as real peers: Mosquitto (second broker), its clients (mosquitto_pub),
+# and Chromium (the dashboard is checked in a real headless browser).
 # Idempotent: installs only what is missing. Needs root (or sudo) on a Debian machine.
 set -euo pipefail
 need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then
   echo "system packages: all present"
   exit 0

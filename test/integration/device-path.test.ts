@@ -1,7 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mosquittoPub } from '../helpers/mosquitto.js';
-import { registerDevice, startService, waitFor, type Registered, type RunningService } from '../helpers/service.js';
+import { freePort, registerDevice, startService, waitFor, type Registered, type RunningService } from '../helpers/service.js';
 
 /**
  * The operator's path on the embedded broker: register over HTTP, publish with Debian's mosquitto_pub,
@@ -34,7 +34,7 @@ function connect(opts: mqtt.IClientOptions): Promise<MqttClient> {
 }
 
 beforeAll(async () => {
-  svc = await startService();
+  svc = await startService({ env: { NETZERO_MQTT_WS_PORT: String(await freePort()) } });
   pv = await registerDevice(svc, { kind: 'pv_inverter', site: 'kh-school-01', sector: 'residential_commercial', measure: 'rooftop-pv', params: { nameplate_kw: 50 } });
   other = await registerDevice(svc, { kind: 'smart_meter', site: 'kh-housing-02', sector: 'residential_commercial' });
 });
@@ -179,6 +179,17 @@ describe('subscriptions and status', () => {
     await closed;
     v.end(true);
     expect((await readingsOf(pv.id)).map((r) => r.seq)).toEqual([1, 3, 4]);
+  });
+});
+
+describe('MQTT over WebSocket', () => {
+  it('accepts the same device on ws://…/mqtt and stores its QoS 1 reading', async () => {
+    expect(svc.ports.ws).toBeGreaterThan(0);
+    const c = await mqtt.connectAsync(`ws://127.0.0.1:${svc.ports.ws}/mqtt`, { username: other.id, password: other.secret, reconnectPeriod: 0 });
+    await c.publishAsync(other.topic, JSON.stringify({ ts: '2026-11-20T11:00:00+08:00', seq: 7, import_kwh: 42 }), { qos: 1 });
+    await c.endAsync();
+    const rows = await readingsOf(other.id);
+    expect(rows.map((r) => [r.seq, r.fields.import_kwh])).toEqual([[7, 42]]);
   });
 });
 
