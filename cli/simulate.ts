@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { createLogger } from '../app/logger.js';
 import { zodToFieldErrors } from '../devices/payload.js';
@@ -60,10 +61,14 @@ export function registerSimulateCommand(program: Command): void {
       }
       const f = parsed.data;
       const log = createLogger(process.env.NETZERO_LOG_LEVEL ?? 'info', 'netzero-simulate');
-      let devices = fleetOfSize(f.devices, { prefix: f.prefix });
+      // Counters start from the first day of last month (stable for a month of restarts, and a device's
+      // first reading integrates only a few weeks), or earlier if the backfill reaches further back.
+      const since = DateTime.now().setZone('Asia/Taipei').minus({ hours: f.backfillHours }).startOf('month').minus({ months: 1 });
+      const model = { commissioned: since.toISODate()! };
+      let devices = fleetOfSize(f.devices, { prefix: f.prefix, model });
       if (f.api) {
         const secrets = await registerAll(devices, f.api, f.token ?? process.env.NETZERO_ADMIN_TOKEN);
-        devices = fleetOfSize(f.devices, { prefix: f.prefix, secretFor: (id) => secrets.get(id) });
+        devices = fleetOfSize(f.devices, { prefix: f.prefix, model, secretFor: (id) => secrets.get(id) });
       }
       const fleet = new SimulatedFleet(devices, {
         url: f.url,
