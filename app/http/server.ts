@@ -51,7 +51,8 @@ function badRequest(reply: FastifyReply, error: z.ZodError, where: 'body' | 'que
 }
 
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 256 * 1024 });
+  // forceCloseConnections: open SSE streams (/api/live) must not hold up a shutdown.
+  const app = Fastify({ logger: false, bodyLimit: 256 * 1024, forceCloseConnections: true });
   const live = new LiveSummary(deps);
 
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {

@@ -194,6 +194,18 @@ describe('MQTT over WebSocket', () => {
 });
 
 describe('service surface', () => {
+  it('streams the summary over SSE on /api/live (left open: shutdown must not wait for it)', async () => {
+    const res = await fetch(`${svc.base}/api/live`);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes('\n\n')) text += new TextDecoder().decode((await reader.read()).value);
+    expect(text).toMatch(/^event: summary\ndata: \{/);
+    const summary = JSON.parse(text.split('data: ')[1]!.split('\n')[0]!);
+    expect(summary).toHaveProperty('avoided_tco2e');
+    expect(summary).toHaveProperty('by_sector.residential_commercial');
+  });
+
   it('answers /healthz and /metrics with ingest counters', async () => {
     const h = await svc.api<{ status: string }>('GET', '/healthz', undefined, null);
     expect(h.body.status).toBe('ok');
