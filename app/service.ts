@@ -17,6 +17,7 @@ import { DemoRunner } from './demo.js';
 import { buildHttpServer } from './http/server.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { NodeRedRoom } from './nodered.js';
 
 export interface Ports {
   mqtt?: number;
@@ -40,6 +41,7 @@ export class Service {
   private external?: ExternalSource;
   private http?: FastifyInstance;
   private demo?: DemoRunner;
+  private nodered?: NodeRedRoom;
   private stopping?: Promise<void>;
   ports?: Ports;
   adminToken?: string;
@@ -79,14 +81,14 @@ export class Service {
       },
     });
 
-    let mqttUrlForDemo: string;
+    let localMqttUrl: string;
     if (config.mqttUrl) {
       this.external = new ExternalSource(
         { url: config.mqttUrl, username: config.mqttUsername, password: config.mqttPassword, clientId: defaultIngestClientId(config.dataDir) },
         { pipeline, log: log.child({ room: 'ingest' }) },
       );
       await this.external.start();
-      mqttUrlForDemo = config.mqttUrl;
+      localMqttUrl = config.mqttUrl;
     } else {
       this.broker = new EmbeddedBroker(
         {
@@ -98,7 +100,7 @@ export class Service {
         { host: config.host, port: config.mqttPort, wsPort: config.mqttWsPort },
       );
       await this.broker.start();
-      mqttUrlForDemo = `mqtt://127.0.0.1:${this.broker.ports.mqtt}`;
+      localMqttUrl = `mqtt://127.0.0.1:${this.broker.ports.mqtt}`;
     }
 
     const excludedDevices = demoExclusion(registry);
@@ -117,7 +119,18 @@ export class Service {
     const httpPort = (this.http.server.address() as AddressInfo).port;
 
     this.ports = { http: httpPort, ...(this.broker ? { mqtt: this.broker.ports.mqtt, ws: this.broker.ports.ws } : {}) };
-    if (config.noderedPort !== 0) log.warn('Node-RED is not part of this version yet; NETZERO_NODERED_PORT is ignored');
+    if (config.noderedPort !== 0) {
+      this.nodered = new NodeRedRoom({
+        port: config.noderedPort,
+        host: config.host,
+        dataDir: config.dataDir,
+        logger: log.child({ room: 'flows' }),
+        mqttUrl: localMqttUrl,
+        adminToken: admin.token,
+      });
+      // Node-RED is for operators' adapters, never on the write path: if it fails, the service stays up.
+      this.ports.nodered = await this.nodered.start().catch(() => undefined);
+    }
     if (config.ocppPort !== 0) log.warn('the OCPP endpoint is not part of this version yet; NETZERO_OCPP_PORT is ignored');
     const portsFile = path.join(config.dataDir, 'ports.json');
     fs.writeFileSync(`${portsFile}.tmp`, JSON.stringify(this.ports));
@@ -127,7 +140,7 @@ export class Service {
       this.demo = new DemoRunner({
         registry,
         logger: log.child({ room: 'demo' }),
-        mqttUrl: mqttUrlForDemo,
+        mqttUrl: localMqttUrl,
         intervalS: config.demoIntervalS,
       });
       // The demo is a convenience: the service is up whether or not it manages to start.
@@ -150,6 +163,7 @@ export class Service {
     this.stopping ??= (async () => {
       const { log } = this;
       await this.demo?.stop().catch((err: Error) => log.warn({ err: err.message }, 'demo stop failed'));
+      await this.nodered?.stop().catch((err: Error) => log.warn({ err: err.message }, 'Node-RED stop failed'));
       await this.committer?.drain();
       await this.broker?.stop();
       await this.external?.stop();

@@ -1,0 +1,140 @@
+/* netzero-reading: a Node-RED node that checks a reading against the device contract
+ * (../../../shared/contract.md, "Payload") before it is published to the device's telemetry topic.
+ *
+ * CommonJS because Node-RED loads nodes with require(); `.cjs` because the project is "type": "module".
+ * The validation is the service's own: the compiled dist/devices/payload.js (`npm run build`), loaded
+ * with import() so the node and the pipeline can never disagree about what a valid reading is.
+ */
+/* global require, module, __dirname, Buffer */
+/* eslint-disable @typescript-eslint/no-require-imports -- Node-RED loads nodes with require() */
+'use strict';
+
+const path = require('node:path');
+const fs = require('node:fs');
+const { pathToFileURL } = require('node:url');
+
+const KINDS = ['smart_meter', 'pv_inverter', 'biogas', 'ev_charger'];
+
+function repoRoot() {
+  let dir = __dirname;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return null;
+    dir = up;
+  }
+}
+
+/** The compiled contract modules, loaded once per process. */
+let contract;
+function loadContract() {
+  contract ??= (async () => {
+    const root = repoRoot();
+    if (!root) throw new Error('cannot find the netzero project root (no package.json above flows/nodes)');
+    const file = (rel) => path.join(root, 'dist', 'devices', rel);
+    for (const rel of ['payload.js', 'topics.js']) {
+      if (!fs.existsSync(file(rel))) throw new Error(`${file(rel)} is missing: run \`npm run build\` in ${root}`);
+    }
+    const [payload, topics] = await Promise.all([import(pathToFileURL(file('payload.js')).href), import(pathToFileURL(file('topics.js')).href)]);
+    return { parsePayload: payload.parsePayload, topicFor: topics.topicFor, ID_PATTERN: topics.ID_PATTERN };
+  })();
+  // a failed load is retried on the next message (e.g. after `npm run build`)
+  contract.catch(() => (contract = undefined));
+  return contract;
+}
+
+/** msg.payload as text: a string as is, a Buffer decoded, anything else as JSON. */
+function payloadText(payload) {
+  if (typeof payload === 'string') return payload;
+  if (Buffer.isBuffer(payload)) return payload.toString('utf8');
+  return JSON.stringify(payload) ?? '';
+}
+
+/** The readings that passed, in the form they were sent (a single reading, or a smaller batch). */
+function acceptedText(text, rejections) {
+  if (rejections.length === 0) return text;
+  const doc = JSON.parse(text);
+  const bad = new Set(rejections.map((r) => r.index));
+  return JSON.stringify({ ...doc, readings: doc.readings.filter((_, i) => !bad.has(i)) });
+}
+
+module.exports = function (RED) {
+  function NetzeroReadingNode(config) {
+    RED.nodes.createNode(this, config);
+    setup(this, config);
+  }
+
+  function setup(node, config) {
+    node.kind = config.kind;
+    node.site = String(config.site ?? '').trim();
+    node.device = String(config.device ?? '').trim();
+
+    let configError = null;
+    if (!KINDS.includes(node.kind)) configError = `kind must be one of ${KINDS.join(', ')}`;
+    else if (!node.site) configError = 'site is not set';
+    else if (!node.device) configError = 'device id is not set';
+    if (configError) node.status({ fill: 'red', shape: 'ring', text: configError });
+
+    loadContract().then(
+      (c) => {
+        if (configError) return;
+        if (!c.ID_PATTERN.test(node.site)) node.status({ fill: 'red', shape: 'ring', text: `site "${node.site}" is not a valid id` });
+        else if (!c.ID_PATTERN.test(node.device)) node.status({ fill: 'red', shape: 'ring', text: `device "${node.device}" is not a valid id` });
+        else node.status({});
+      },
+      (err) => node.status({ fill: 'red', shape: 'ring', text: err.message.includes('npm run build') ? 'dist/ missing: run npm run build' : err.message }),
+    );
+
+    node.on('input', async (msg, send, done) => {
+      if (configError) {
+        done(new Error(`netzero-reading is not configured: ${configError}`));
+        return;
+      }
+      let c;
+      try {
+        c = await loadContract();
+      } catch (err) {
+        node.status({ fill: 'red', shape: 'ring', text: 'dist/ missing: run npm run build' });
+        done(err);
+        return;
+      }
+      if (!c.ID_PATTERN.test(node.site) || !c.ID_PATTERN.test(node.device)) {
+        done(new Error(`netzero-reading: site "${node.site}" and device "${node.device}" must be ids (letters, digits, _ . -)`));
+        return;
+      }
+
+      const text = payloadText(msg.payload);
+      const result = c.parsePayload(node.kind, text, Date.now());
+      const errors = result.rejections.flatMap((r) => r.errors);
+
+      let good = null;
+      if (result.readings.length > 0) {
+        good = result.rejections.length > 0 ? RED.util.cloneMessage(msg) : msg;
+        good.topic = c.topicFor(node.site, node.device, 'telemetry');
+        good.payload = acceptedText(text, result.rejections);
+        good.qos = 1;
+        good.retain = false;
+      }
+      let bad = null;
+      if (errors.length > 0) {
+        bad = msg;
+        bad.payload = errors;
+        bad.rejections = result.rejections;
+      }
+      send([good, bad]);
+
+      if (bad) {
+        const first = errors[0];
+        const reason = `${first.field} ${first.reason}`;
+        node.status({ fill: 'red', shape: 'dot', text: reason.length > 60 ? `${reason.slice(0, 57)}...` : reason });
+        node.error(`reading rejected for ${node.device}: ${errors.map((e) => `${e.field} ${e.reason}`).join('; ')}`, bad);
+      } else {
+        const n = result.readings.length;
+        node.status({ fill: 'green', shape: 'dot', text: `${n} reading${n === 1 ? '' : 's'} ok at ${new Date().toLocaleTimeString('en-GB')}` });
+      }
+      done();
+    });
+  }
+
+  RED.nodes.registerType('netzero-reading', NetzeroReadingNode);
+};
