@@ -117,6 +117,22 @@ export const envSchema = z
         return n;
       }),
     NETZERO_LOG_LEVEL: logLevel,
+    NETZERO_GWP: z
+      .enum(['ar4', 'ar5', 'ar6'], { error: () => 'NETZERO_GWP must be ar4, ar5 or ar6 (the IPCC set for CH4, one per report)' })
+      .optional()
+      .default('ar5'),
+    NETZERO_ROLLUP_LATE_CHECK_S: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined || v.trim() === '') return 300;
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1 || n > 86_400) {
+          ctx.addIssue({ code: 'custom', message: `NETZERO_ROLLUP_LATE_CHECK_S must be whole seconds between 1 and 86400, got "${v}"` });
+          return z.NEVER;
+        }
+        return n;
+      }),
     INFLUX_URL: url('INFLUX_URL', ['http:', 'https:']),
     INFLUX_TOKEN: z.string().optional(),
     INFLUX_ORG: z.string().optional(),
@@ -149,6 +165,8 @@ export interface Config {
   demo: boolean;
   demoIntervalS: number;
   logLevel: string;
+  gwpSet: 'ar4' | 'ar5' | 'ar6';
+  rollupLateCheckS: number;
   influx?: { url: string; token?: string; org?: string; bucket?: string; api: 'v1' | 'v2'; db?: string };
 }
 
@@ -180,6 +198,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: e.NETZERO_DEMO,
     demoIntervalS: e.NETZERO_DEMO_INTERVAL_S,
     logLevel: e.NETZERO_LOG_LEVEL,
+    gwpSet: e.NETZERO_GWP,
+    rollupLateCheckS: e.NETZERO_ROLLUP_LATE_CHECK_S,
     influx: e.INFLUX_URL
       ? { url: e.INFLUX_URL, token: e.INFLUX_TOKEN, org: e.INFLUX_ORG, bucket: e.INFLUX_BUCKET, api: e.INFLUX_API, db: e.INFLUX_DB }
       : undefined,

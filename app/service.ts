@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { openAccounts, type Accounts } from '../accounting/accounts.js';
+import { RollupScheduler } from '../accounting/rollups/scheduler.js';
 import { EmbeddedBroker } from '../broker/broker.js';
 import { openStateDb, type StateDb } from '../store/state-db.js';
 import { DeviceRegistry } from '../devices/registry.js';
@@ -42,6 +44,8 @@ export class Service {
   private http?: FastifyInstance;
   private demo?: DemoRunner;
   private nodered?: NodeRedRoom;
+  private scheduler?: RollupScheduler;
+  accounts?: Accounts;
   private stopping?: Promise<void>;
   ports?: Ports;
   adminToken?: string;
@@ -67,6 +71,8 @@ export class Service {
     this.store = SqliteStore.inDataDir(config.dataDir);
     await this.store.start();
     this.committer = new GroupCommitter(this.store, metrics);
+    const accounts = await openAccounts({ state: this.state, store: this.store, registry, tz: config.timeZone, gwpSet: config.gwpSet });
+    this.accounts = accounts;
 
     const pipeline = new IngestPipeline({
       registry,
@@ -103,17 +109,22 @@ export class Service {
       localMqttUrl = `mqtt://127.0.0.1:${this.broker.ports.mqtt}`;
     }
 
-    const excludedDevices = demoExclusion(registry);
+    const scheduler = new RollupScheduler(
+      { rollups: accounts.rollups, store: this.store, log: log.child({ room: 'accounting' }) },
+      { tz: config.timeZone, lateCheckS: config.rollupLateCheckS },
+    );
+    this.scheduler = scheduler;
     this.http = buildHttpServer({
       registry,
       store: this.store,
       quarantine,
       metrics,
+      accounts,
       log: log.child({ room: 'http' }),
       adminToken: admin.token,
       timeZone: config.timeZone,
       health: () => this.health(),
-      excludedDevices,
+      restateForFactor: (version) => scheduler.restateForFactor(version),
     });
     await this.http.listen({ port: config.httpPort, host: config.host });
     const httpPort = (this.http.server.address() as AddressInfo).port;
@@ -135,6 +146,8 @@ export class Service {
     const portsFile = path.join(config.dataDir, 'ports.json');
     fs.writeFileSync(`${portsFile}.tmp`, JSON.stringify(this.ports));
     fs.renameSync(`${portsFile}.tmp`, portsFile);
+
+    await scheduler.start();
 
     if (config.demo) {
       this.demo = new DemoRunner({
@@ -165,6 +178,7 @@ export class Service {
       await this.demo?.stop().catch((err: Error) => log.warn({ err: err.message }, 'demo stop failed'));
       await this.nodered?.stop().catch((err: Error) => log.warn({ err: err.message }, 'Node-RED stop failed'));
       await this.committer?.drain();
+      await this.scheduler?.stop();
       await this.broker?.stop();
       await this.external?.stop();
       await this.http?.close();
@@ -174,17 +188,4 @@ export class Service {
     })();
     return this.stopping;
   }
-}
-
-/** Demo devices count in the accounts only while no real device is registered. */
-function demoExclusion(registry: DeviceRegistry): () => Promise<ReadonlySet<string>> {
-  let cached: { at: number; set: ReadonlySet<string> } | undefined;
-  return async () => {
-    if (cached && Date.now() - cached.at < 5000) return cached.set;
-    const devices = await registry.list();
-    const hasReal = devices.some((d) => !d.demo && d.role === 'device');
-    const set = new Set(hasReal ? devices.filter((d) => d.demo).map((d) => d.id) : []);
-    cached = { at: Date.now(), set };
-    return set;
-  };
 }

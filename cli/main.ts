@@ -1,5 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { registerDeviceCommands } from './devices.js';
+import { registerFactorCommands } from './factors.js';
+import { registerReportCommand } from './report.js';
+import { registerRollupCommand } from './rollup.js';
 import { registerSimulateCommand } from './simulate.js';
 import { registerStartCommand } from './start.js';
 
@@ -13,6 +16,9 @@ program
 
 registerStartCommand(program);
 registerDeviceCommands(program);
+registerRollupCommand(program);
+registerReportCommand(program);
+registerFactorCommands(program);
 registerSimulateCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

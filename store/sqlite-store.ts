@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS intervals (
   PRIMARY KEY (device, counter, t1, seq1)
 );
 CREATE INDEX IF NOT EXISTS intervals_by_end ON intervals (t1);
+CREATE INDEX IF NOT EXISTS readings_by_receipt ON readings (received_at);
 `;
 
 interface PointRow {
@@ -117,6 +118,9 @@ export class SqliteStore implements ReadingStore {
       readings: db.prepare(
         `SELECT device, ts, seq, fields, extras, received_at FROM readings
          WHERE device = ? AND ts >= ? AND ts < ? ORDER BY ts, seq LIMIT ?`,
+      ),
+      receivedHours: db.prepare(
+        'SELECT DISTINCT (ts / 3600000) * 3600000 AS hour FROM readings WHERE received_at > ? AND received_at <= ? ORDER BY hour',
       ),
       countAll: db.prepare('SELECT COUNT(*) AS n FROM readings'),
       countDevice: db.prepare('SELECT COUNT(*) AS n FROM readings WHERE device = ?'),
@@ -228,6 +232,10 @@ export class SqliteStore implements ReadingStore {
   async countReadings(device?: string): Promise<number> {
     const row = (device ? this.s().countDevice.get(device) : this.s().countAll.get()) as { n: number };
     return Number(row.n);
+  }
+
+  async receivedHours(after: number, until: number): Promise<number[]> {
+    return (this.s().receivedHours.all(after, until) as Array<{ hour: number }>).map((r) => Number(r.hour));
   }
 
   healthy(): boolean {

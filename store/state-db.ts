@@ -32,9 +32,49 @@ export interface QuarantineTable {
   raw: string;
 }
 
+export interface FactorVersionsTable {
+  id: string;
+  name: string;
+  variant: string | null;
+  version: number;
+  value: number;
+  unit: string;
+  data_year: number | null;
+  valid_from: string | null;
+  valid_to: string | null;
+  published_at: string | null;
+  source: string;
+  status: string;
+  note: string | null;
+  created_at: string;
+}
+
+export interface RollupRevisionsTable {
+  month: string; // YYYY-MM in NETZERO_TZ
+  revision: number;
+  computed_at: string;
+  trigger: string; // scheduled | manual | late_readings | factor_added
+  changes: string; // JSON: what differs from the previous revision
+}
+
+export interface RollupRowsTable {
+  month: string;
+  revision: number;
+  device: string;
+  kind: string;
+  site: string;
+  sector: string;
+  measure: string | null;
+  stream: string | null;
+  row: string; // JSON LedgerRow
+}
+
 export interface StateSchema {
   devices: DevicesTable;
   quarantine: QuarantineTable;
+  factor_versions: FactorVersionsTable;
+  rollup_revisions: RollupRevisionsTable;
+  rollup_rows: RollupRowsTable;
 }
 
 export type StateDb = Kysely<StateSchema>;
@@ -66,6 +106,54 @@ const migrations: Record<string, Migration> = {
         .addColumn('raw', 'text', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('quarantine_device').on('quarantine').columns(['device_id', 'id']).execute();
+    },
+  },
+  '0002_factor_versions': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('factor_versions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('variant', 'text')
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('value', 'double precision', (c) => c.notNull())
+        .addColumn('unit', 'text', (c) => c.notNull())
+        .addColumn('data_year', 'integer')
+        .addColumn('valid_from', 'text')
+        .addColumn('valid_to', 'text')
+        .addColumn('published_at', 'text')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('note', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('factor_versions_name').on('factor_versions').columns(['name', 'variant', 'data_year']).execute();
+    },
+  },
+  '0003_monthly_rollups': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('rollup_revisions')
+        .addColumn('month', 'text', (c) => c.notNull())
+        .addColumn('revision', 'integer', (c) => c.notNull())
+        .addColumn('computed_at', 'text', (c) => c.notNull())
+        .addColumn('trigger', 'text', (c) => c.notNull())
+        .addColumn('changes', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('rollup_revisions_pk', ['month', 'revision'])
+        .execute();
+      await db.schema
+        .createTable('rollup_rows')
+        .addColumn('month', 'text', (c) => c.notNull())
+        .addColumn('revision', 'integer', (c) => c.notNull())
+        .addColumn('device', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('site', 'text', (c) => c.notNull())
+        .addColumn('sector', 'text', (c) => c.notNull())
+        .addColumn('measure', 'text')
+        .addColumn('stream', 'text')
+        .addColumn('row', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('rollup_rows_pk', ['month', 'revision', 'device'])
+        .execute();
     },
   },
 };

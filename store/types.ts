@@ -85,6 +85,11 @@ export interface ReadingStore {
   intervals(device: string, window: Window): Promise<Interval[]>;
   readings(device: string, window: Window, limit: number): Promise<ReadingRow[]>;
   countReadings(device?: string): Promise<number>;
+  /**
+   * The hours (epoch ms of each hour's start) holding readings that were received in (after, until]:
+   * how rollups find the closed months a late reading touched.
+   */
+  receivedHours(after: number, until: number): Promise<number[]>;
   healthy(): boolean;
   close(): Promise<void>;
 }

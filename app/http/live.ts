@@ -1,4 +1,5 @@
-import { computeSummary, thisMonthSoFar, type Summary } from '../../accounting/summary.js';
+import type { Summary } from '../../accounting/ledger/ledger.js';
+import { thisMonthSoFar } from '../../accounting/periods.js';
 import type { HttpDeps } from './server.js';
 
 type Listener = (s: Summary) => void;
@@ -14,7 +15,7 @@ export class LiveSummary {
   private lastKey = '';
   private busy = false;
 
-  constructor(private readonly deps: Pick<HttpDeps, 'store' | 'timeZone' | 'excludedDevices' | 'log'>) {}
+  constructor(private readonly deps: Pick<HttpDeps, 'accounts' | 'timeZone' | 'log'>) {}
 
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
@@ -35,10 +36,7 @@ export class LiveSummary {
     this.busy = true;
     try {
       const now = Date.now();
-      const s = await computeSummary(this.deps.store, thisMonthSoFar(now, this.deps.timeZone), {
-        tz: this.deps.timeZone,
-        excludeDevices: await this.deps.excludedDevices(),
-      });
+      const s = await this.deps.accounts.ledger.summary(thisMonthSoFar(now, this.deps.timeZone));
       const key = JSON.stringify({ ...s, to: undefined });
       if (key !== this.lastKey || !this.last) {
         this.lastKey = key;

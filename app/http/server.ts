@@ -4,7 +4,9 @@ import { timingSafeEqual } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { computeSummary, thisMonthSoFar } from '../../accounting/summary.js';
+import type { Accounts } from '../../accounting/accounts.js';
+import { newFactorSchema } from '../../accounting/factors/types.js';
+import { MONTH_PATTERN, monthOf, thisMonthSoFar } from '../../accounting/periods.js';
 import { zodToFieldErrors } from '../../devices/payload.js';
 import { DuplicateIdError, registrationSchema, type DeviceRegistry } from '../../devices/registry.js';
 import type { Quarantine } from '../../ingest/quarantine.js';
@@ -19,11 +21,12 @@ export interface HttpDeps {
   quarantine: Quarantine;
   metrics: Metrics;
   log: Logger;
+  accounts: Accounts;
   adminToken: string;
   timeZone: string;
   health: () => Record<string, boolean>;
-  /** devices left out of accounting (the demo fleet once real devices exist) */
-  excludedDevices: () => Promise<ReadonlySet<string>>;
+  /** restates the rolled-up months a new factor version may change (serialised with the scheduler) */
+  restateForFactor: (version: import('../../accounting/factors/types.js').FactorVersion) => Promise<unknown>;
 }
 
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
@@ -105,7 +108,52 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     const dflt = thisMonthSoFar(now, deps.timeZone);
     const window = { from: q.data.from ?? dflt.from, to: q.data.to ?? now };
     if (window.to <= window.from) return reply.code(400).send({ error: 'invalid query', issues: [{ field: 'to', reason: 'must be after from' }] });
-    return computeSummary(deps.store, window, { tz: deps.timeZone, excludeDevices: await deps.excludedDevices() });
+    return deps.accounts.ledger.summary(window);
+  });
+
+  const monthQuery = z.object({
+    month: z.string({ error: 'required (YYYY-MM)' }).regex(MONTH_PATTERN, { error: 'must be YYYY-MM' }),
+    revision: z.coerce.number().int().min(1).optional(),
+  });
+
+  app.get('/api/rollups/monthly', async (req, reply) => {
+    const q = monthQuery.safeParse(req.query);
+    if (!q.success) return badRequest(reply, q.error, 'query');
+    const r = await deps.accounts.rollups.get(q.data.month, q.data.revision);
+    if (!r) {
+      const reason = q.data.revision
+        ? `${q.data.month} has no revision ${q.data.revision}`
+        : `${q.data.month} has not been rolled up yet (months are rolled up after they close; on demand: netzero rollup --month ${q.data.month})`;
+      return reply.code(404).send({ error: 'not found', reason });
+    }
+    return r;
+  });
+
+  app.post('/api/rollups/monthly', { preHandler: requireAdmin }, async (req, reply) => {
+    const q = monthQuery.pick({ month: true }).safeParse(req.query);
+    if (!q.success) return badRequest(reply, q.error, 'query');
+    if (q.data.month > monthOf(Date.now(), deps.timeZone)) {
+      return reply.code(400).send({ error: 'invalid query', issues: [{ field: 'month', reason: 'is in the future' }] });
+    }
+    const r = await deps.accounts.rollups.compute(q.data.month, 'manual');
+    return reply.code(r.created ? 201 : 200).send({ month: r.month, revision: r.revision, created: r.created, changes: r.changes, devices: r.rows.length });
+  });
+
+  app.get('/api/budget', async (req, reply) => {
+    const q = z.object({ year: z.coerce.number().int().min(2000).max(2100).optional() }).safeParse(req.query);
+    if (!q.success) return badRequest(reply, q.error, 'query');
+    return deps.accounts.progress({ year: q.data.year });
+  });
+
+  app.get('/api/factors', async () => deps.accounts.factors.list());
+
+  app.post('/api/factors', { preHandler: requireAdmin }, async (req, reply) => {
+    const body = newFactorSchema.safeParse(req.body ?? {});
+    if (!body.success) return badRequest(reply, body.error, 'body');
+    const version = await deps.accounts.factors.add(body.data);
+    deps.log.info({ id: version.id }, 'factor version added');
+    const restated = (await deps.restateForFactor(version)) as Array<{ month: string; revision: number; created: boolean }> | undefined;
+    return reply.code(201).send({ version, restated: (restated ?? []).map((r) => ({ month: r.month, revision: r.revision, created: r.created })) });
   });
 
   app.get('/api/live', (req, reply) => {

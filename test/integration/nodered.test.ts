@@ -208,7 +208,7 @@ describe('Node-RED inside the service (NETZERO_NODERED_PORT)', () => {
     const own = await startService({ env: { NETZERO_NODERED_PORT: String(await freePort()) } });
     try {
       expect(own.ports).toHaveProperty('nodered');
-      const base = `http://127.0.0.1:${(own.ports as { nodered: number }).nodered}`;
+      const base = `http://127.0.0.1:${own.ports.nodered}`;
       const editor = await fetch(`${base}/`);
       expect(editor.status).toBe(200);
       expect(await editor.text()).toContain('Node-RED');

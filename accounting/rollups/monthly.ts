@@ -1,0 +1,160 @@
+import type { StateDb } from '../../store/state-db.js';
+import type { FactorVersion } from '../factors/types.js';
+import type { LedgerRow } from '../ledger/device-row.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { MONTH_PATTERN, monthWindow } from '../periods.js';
+
+export type RollupTrigger = 'scheduled' | 'manual' | 'late_readings' | 'factor_added' | 'catch_up';
+
+/** One difference between two revisions of a month. */
+export interface RollupChange {
+  device: string;
+  /** `added`, `removed`, or the field that changed */
+  field: string;
+  from?: unknown;
+  to?: unknown;
+}
+
+export interface MonthlyRollup {
+  month: string;
+  revision: number;
+  computed_at: string;
+  trigger: RollupTrigger;
+  /** what differs from the previous revision (empty for revision 1) */
+  changes: RollupChange[];
+  rows: Array<LedgerRow & { month: string; revision: number }>;
+  /** every revision of the month, oldest first */
+  revisions: Array<{ revision: number; computed_at: string; trigger: RollupTrigger; changed_devices: number }>;
+}
+
+export interface ComputeResult {
+  month: string;
+  revision: number;
+  /** false when the rows equal the latest revision's (idempotent: nothing is written) */
+  created: boolean;
+  changes: RollupChange[];
+  rows: LedgerRow[];
+}
+
+/** Fields compared between revisions; `notes` and `detail` follow from them. */
+const COMPARED: Array<keyof LedgerRow> = [
+  'energy_kwh', 'consumption_kwh', 'methane_t', 'avoided_tco2e', 'inventory_tco2e', 'claimed_avoided_tco2e',
+  'sold_as_credits', 'provisional', 'factors', 'quality', 'stream', 'measure', 'sector',
+];
+
+/** Numbers equal to 1e-9 count as equal, so a recomputation with nothing new is not a revision. */
+function same(a: unknown, b: unknown): boolean {
+  if (typeof a === 'number' && typeof b === 'number') return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export function diffRows(before: readonly LedgerRow[], after: readonly LedgerRow[]): RollupChange[] {
+  const changes: RollupChange[] = [];
+  const old = new Map(before.map((r) => [r.device, r]));
+  const now = new Map(after.map((r) => [r.device, r]));
+  for (const [device, r] of now) {
+    const o = old.get(device);
+    if (!o) {
+      changes.push({ device, field: 'added', to: { avoided_tco2e: r.avoided_tco2e, inventory_tco2e: r.inventory_tco2e } });
+      continue;
+    }
+    for (const f of COMPARED) if (!same(o[f], r[f])) changes.push({ device, field: f, from: o[f], to: r[f] });
+  }
+  for (const device of old.keys()) if (!now.has(device)) changes.push({ device, field: 'removed' });
+  return changes;
+}
+
+/**
+ * Monthly rollups with revisions: computing a month again writes a new revision only when a row
+ * changed (a late reading, a new factor version), records what changed, and keeps every earlier
+ * revision readable.
+ */
+export class MonthlyRollups {
+  constructor(
+    private readonly db: StateDb,
+    private readonly ledger: Ledger,
+  ) {}
+
+  async compute(month: string, trigger: RollupTrigger): Promise<ComputeResult> {
+    if (!MONTH_PATTERN.test(month)) throw new Error(`month must be YYYY-MM, got "${month}"`);
+    const [piece] = await this.ledger.rowsByMonth(monthWindow(month, this.ledger.tz));
+    const rows = piece?.rows ?? [];
+    const latest = await this.latestRevision(month);
+    const before = latest ? await this.rowsOf(month, latest) : [];
+    const changes = diffRows(before, rows);
+    if (latest && changes.length === 0) return { month, revision: latest, created: false, changes, rows: before };
+    const revision = (latest ?? 0) + 1;
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('rollup_revisions')
+        .values({ month, revision, computed_at: new Date().toISOString(), trigger, changes: JSON.stringify(revision === 1 ? [] : changes) })
+        .execute();
+      for (const r of rows) {
+        await tx
+          .insertInto('rollup_rows')
+          .values({ month, revision, device: r.device, kind: r.kind, site: r.site, sector: r.sector, measure: r.measure, stream: r.stream, row: JSON.stringify(r) })
+          .execute();
+      }
+    });
+    return { month, revision, created: true, changes: revision === 1 ? [] : changes, rows };
+  }
+
+  async latestRevision(month: string): Promise<number | undefined> {
+    const r = await this.db.selectFrom('rollup_revisions').select((eb) => eb.fn.max('revision').as('rev')).where('month', '=', month).executeTakeFirst();
+    return r?.rev === null || r?.rev === undefined ? undefined : Number(r.rev);
+  }
+
+  private async rowsOf(month: string, revision: number): Promise<LedgerRow[]> {
+    const rows = await this.db.selectFrom('rollup_rows').select('row').where('month', '=', month).where('revision', '=', revision).orderBy('device').execute();
+    return rows.map((r) => JSON.parse(r.row) as LedgerRow);
+  }
+
+  /** A month's rollup (the latest revision unless one is asked for), or undefined if never computed. */
+  async get(month: string, revision?: number): Promise<MonthlyRollup | undefined> {
+    const revs = await this.db.selectFrom('rollup_revisions').selectAll().where('month', '=', month).orderBy('revision').execute();
+    if (revs.length === 0) return undefined;
+    const chosen = revision === undefined ? revs[revs.length - 1] : revs.find((r) => r.revision === revision);
+    if (!chosen) return undefined;
+    const rows = await this.rowsOf(month, chosen.revision);
+    return {
+      month,
+      revision: chosen.revision,
+      computed_at: chosen.computed_at,
+      trigger: chosen.trigger as RollupTrigger,
+      changes: JSON.parse(chosen.changes) as RollupChange[],
+      rows: rows.map((r) => ({ month, revision: chosen.revision, ...r })),
+      revisions: revs.map((r) => ({
+        revision: r.revision,
+        computed_at: r.computed_at,
+        trigger: r.trigger as RollupTrigger,
+        changed_devices: new Set((JSON.parse(r.changes) as RollupChange[]).map((c) => c.device)).size,
+      })),
+    };
+  }
+
+  /** Months that have at least one revision, oldest first. */
+  async months(): Promise<string[]> {
+    const rows = await this.db.selectFrom('rollup_revisions').select('month').distinct().orderBy('month').execute();
+    return rows.map((r) => r.month);
+  }
+
+  /**
+   * After a new factor version: recompute every rolled-up month it may change (for a grid factor, the
+   * months of its data year and later, where it may have stood in provisionally). Months whose rows do
+   * not change get no new revision.
+   */
+  async restateFor(version: Pick<FactorVersion, 'name' | 'dataYear'>): Promise<ComputeResult[]> {
+    const months = (await this.months()).filter(
+      (m) => version.name !== 'grid_ef' || version.dataYear === null || Number(m.slice(0, 4)) >= version.dataYear,
+    );
+    const out: ComputeResult[] = [];
+    for (const month of months) out.push(await this.compute(month, 'factor_added'));
+    return out;
+  }
+
+  /** When the newest revision of any month was computed (epoch ms), or undefined. */
+  async lastComputedAt(): Promise<number | undefined> {
+    const r = await this.db.selectFrom('rollup_revisions').select((eb) => eb.fn.max('computed_at').as('at')).executeTakeFirst();
+    return r?.at ? Date.parse(String(r.at)) : undefined;
+  }
+}

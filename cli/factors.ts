@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import { newFactorSchema } from '../accounting/factors/types.js';
+import { zodToFieldErrors } from '../devices/payload.js';
+import { openCliContext } from './context.js';
+
+export function registerFactorCommands(program: Command): void {
+  const factors = program.command('factors').description('the versioned emission factors');
+
+  factors
+    .command('list')
+    .description('list every factor version with its value, validity, status and source')
+    .option('--name <name>', 'only this factor (grid_ef, ch4_gwp, …)')
+    .option('--data-dir <dir>', 'data directory (default: NETZERO_DATA_DIR or ./data)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { name?: string; dataDir?: string; json?: boolean }) => {
+      const ctx = await openCliContext(opts);
+      try {
+        const list = (await ctx.accounts.factors.list()).filter((f) => !opts.name || f.name === opts.name);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+          return;
+        }
+        const head = ['ID', 'VALUE', 'UNIT', 'YEAR', 'STATUS', 'PUBLISHED', 'SOURCE'];
+        const rows = list.map((f) => [f.id, String(f.value), f.unit, f.dataYear?.toString() ?? '', f.status, f.publishedAt ?? '', f.source.length > 70 ? `${f.source.slice(0, 69)}…` : f.source]);
+        const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+        for (const r of [head, ...rows]) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+      } finally {
+        await ctx.close();
+      }
+    });
+
+  factors
+    .command('add')
+    .description('add a factor version (never edits one); rolled-up months it affects are restated as new revisions')
+    .requiredOption('--name <name>', 'grid_ef | ch4_gwp | ch4_density | destruction_efficiency | vehicle_baseline_kgco2e_per_km | vehicle_kwh_per_km | …')
+    .requiredOption('--value <number>', 'the value', Number)
+    .requiredOption('--unit <unit>', 'e.g. kgCO2e/kWh')
+    .requiredOption('--source <citation>', 'where the value comes from')
+    .option('--year <year>', 'data year (required for grid_ef: the year the energy flowed)', Number)
+    .option('--variant <variant>', 'e.g. ar5, car, flare_open')
+    .option('--published <YYYY-MM-DD>', 'publication date')
+    .option('--valid-from <YYYY-MM-DD>', 'validity start')
+    .option('--valid-to <YYYY-MM-DD>', 'validity end (exclusive)')
+    .option('--status <status>', 'published | provisional | target_path', 'published')
+    .option('--note <text>', 'a note')
+    .option('--data-dir <dir>', 'data directory (default: NETZERO_DATA_DIR or ./data)')
+    .action(async (opts) => {
+      const parsed = newFactorSchema.safeParse({
+        name: opts.name, value: opts.value, unit: opts.unit, source: opts.source, data_year: opts.year, variant: opts.variant,
+        published_at: opts.published, valid_from: opts.validFrom, valid_to: opts.validTo, status: opts.status, note: opts.note,
+      });
+      if (!parsed.success) {
+        const flag: Record<string, string> = { data_year: 'year', published_at: 'published', valid_from: 'valid-from', valid_to: 'valid-to' };
+        for (const e of zodToFieldErrors(parsed.error)) process.stderr.write(`netzero factors add: --${flag[e.field] ?? e.field}: ${e.reason}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const ctx = await openCliContext(opts);
+      try {
+        const v = await ctx.accounts.factors.add(parsed.data);
+        process.stdout.write(`added ${v.id} = ${v.value} ${v.unit} (${v.status})\n`);
+        const months = await ctx.accounts.rollups.months();
+        process.stderr.write(`restating rolled-up months it may affect (${months.length} months rolled up)…\n`);
+        for (const r of await ctx.accounts.rollups.restateFor(v)) {
+          process.stdout.write(`  ${r.month}: ${r.created ? `revision ${r.revision} (${r.changes.length} changes)` : `unchanged (revision ${r.revision})`}\n`);
+        }
+      } finally {
+        await ctx.close();
+      }
+    });
+}

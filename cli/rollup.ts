@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import { monthOf } from '../accounting/periods.js';
+import { openCliContext, parseMonth } from './context.js';
+
+const fmt = (x: number, d = 3) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+
+export function registerRollupCommand(program: Command): void {
+  program
+    .command('rollup')
+    .description('recompute and store the monthly rollup of a month (a new revision only if a row changed); prints a table')
+    .requiredOption('--month <YYYY-MM>', 'the month, in NETZERO_TZ', parseMonth)
+    .option('--data-dir <dir>', 'data directory (default: NETZERO_DATA_DIR or ./data)')
+    .option('--json', 'print the rollup as JSON')
+    .action(async (opts: { month: string; dataDir?: string; json?: boolean }) => {
+      const ctx = await openCliContext(opts);
+      try {
+        if (opts.month > monthOf(Date.now(), ctx.config.timeZone)) throw new Error(`--month ${opts.month} is in the future`);
+        process.stderr.write(`rolling up ${opts.month} (${ctx.config.timeZone})…\n`);
+        const r = await ctx.accounts.rollups.compute(opts.month, 'manual');
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(await ctx.accounts.rollups.get(opts.month, r.revision), null, 2)}\n`);
+          return;
+        }
+        process.stdout.write(
+          `${opts.month} revision ${r.revision}${r.created ? (r.revision > 1 ? ' (new: rows changed)' : ' (new)') : ' (unchanged: no new revision)'}\n\n`,
+        );
+        const head = ['DEVICE', 'SECTOR', 'MEASURE', 'STREAM', 'KWH', 'CH4 T', 'AVOIDED T', 'CLAIMED T', 'INVENTORY T', 'OK/RST/WRP/IMP', 'PROV'];
+        const rows = r.rows.map((x) => [
+          x.device, x.sector, x.measure ?? '', x.stream ?? '', fmt(x.energy_kwh, 1), fmt(x.methane_t), fmt(x.avoided_tco2e), fmt(x.claimed_avoided_tco2e), fmt(x.inventory_tco2e),
+          `${x.quality.ok}/${x.quality.reset}/${x.quality.wrap}/${x.quality.implausible}`, x.provisional ? 'yes' : '',
+        ]);
+        const sum = (f: (x: (typeof r.rows)[number]) => number) => r.rows.reduce((a, x) => a + f(x), 0);
+        rows.push(['TOTAL', '', '', '', fmt(sum((x) => x.energy_kwh), 1), fmt(sum((x) => x.methane_t)), fmt(sum((x) => x.avoided_tco2e)), fmt(sum((x) => x.claimed_avoided_tco2e)), fmt(sum((x) => x.inventory_tco2e)), '', '']);
+        const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+        for (const row of [head, ...rows]) process.stdout.write(`${row.map((c, i) => (i >= 4 && i <= 8 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()}\n`);
+        if (r.rows.length === 0) process.stdout.write('(no device has intervals in this month)\n');
+        if (r.changes.length > 0) {
+          process.stdout.write(`\nchanged since revision ${r.revision - 1}:\n`);
+          for (const c of r.changes) process.stdout.write(`  ${c.device}: ${c.field}${c.from !== undefined ? ` ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}` : ''}\n`);
+        }
+      } finally {
+        await ctx.close();
+      }
+    });
+}
