@@ -45,6 +45,12 @@ CREATE INDEX IF NOT EXISTS intervals_by_end ON intervals (t1);
 CREATE INDEX IF NOT EXISTS readings_by_receipt ON readings (received_at);
 `;
 
+/**
+ * An interval overlaps [from, to) when it has time inside it; a zero-length one (two readings with one
+ * ts and different seq) when its instant lies in it. Aggregates and interval lists use the same rule.
+ */
+const OVERLAPS = '(t1 >= @from AND t0 < @to AND (t1 > @from OR t1 = t0) AND (t1 < @to OR t1 > t0))';
+
 interface PointRow {
   ts: number;
   seq: number;
@@ -109,11 +115,11 @@ export class SqliteStore implements ReadingStore {
            SUM(CASE WHEN t1 = t0 THEN amount
                     ELSE amount * (MIN(t1, @to) - MAX(t0, @from)) * 1.0 / (t1 - t0) END) AS amount
          FROM intervals
-         WHERE t1 >= @from AND t0 < @to AND (t1 > @from OR t1 = t0) AND (t1 < @to OR t1 > t0)
+         WHERE ${OVERLAPS}
          GROUP BY device, counter, kind, site, sector, quality`,
       ),
       intervals: db.prepare(
-        `SELECT * FROM intervals WHERE device = ? AND t1 > ? AND t0 < ? ORDER BY counter, t1, seq1`,
+        `SELECT * FROM intervals WHERE device = @device AND ${OVERLAPS} ORDER BY counter, t1, seq1`,
       ),
       readings: db.prepare(
         `SELECT device, ts, seq, fields, extras, received_at FROM readings
@@ -200,7 +206,7 @@ export class SqliteStore implements ReadingStore {
   }
 
   async intervals(device: string, window: Window): Promise<Interval[]> {
-    const rows = this.s().intervals.all(device, window.from, window.to) as Array<Record<string, unknown>>;
+    const rows = this.s().intervals.all({ device, from: window.from, to: window.to }) as Array<Record<string, unknown>>;
     return rows.map((r) => ({
       device: String(r.device),
       counter: String(r.counter),

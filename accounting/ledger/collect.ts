@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import type { Device } from '../../devices/registry.js';
 import type { AggregateRow, Interval, IntervalQuality, ReadingStore, Window } from '../../store/types.js';
 import type { FactorSet } from '../factors/factor-set.js';
@@ -36,7 +37,8 @@ export async function collectQuantities(
     if (r.quality !== 'implausible') q.counters[r.counter] = (q.counters[r.counter] ?? 0) + r.amount;
   }
 
-  const density = opts.factors.pick('ch4_density', 'nm3_0c').value;
+  const date = DateTime.fromMillis(piece.from, { zone: opts.tz }).toISODate()!;
+  const density = opts.factors.pick('ch4_density', 'nm3_0c', date).value;
   const baselineCache = opts.baselineCache ?? new Map<string, AggregateRow[]>();
   for (const q of byDevice.values()) {
     if (q.device.kind === 'biogas') {
