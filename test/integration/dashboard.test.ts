@@ -8,10 +8,12 @@ import WebSocket from 'ws';
 import { registerDevice, startService, tempDir, waitFor, type Registered, type RunningService } from '../helpers/service.js';
 
 /**
- * The energy office dashboard (`GET /`) against the real service: a PV inverter and a smart meter
- * publish over MQTT, then headless Chromium (Debian's, driven over the DevTools protocol with `ws`,
- * no extra dependency) loads the page and the rendered DOM must show what `GET /api/summary` says,
- * the charts must have drawn, the live feed must be connected and update the page in place.
+ * The energy office dashboard (`GET /`) against the real service: a PV inverter, a smart meter, a
+ * smart meter saving electricity for the budget measure `public-sector-electricity-saving` and one
+ * whose saving is sold as carbon credits publish over MQTT, then headless Chromium (Debian's, driven
+ * over the DevTools protocol with `ws`, no extra dependency) loads the page and the rendered DOM must
+ * show what `GET /api/summary` and `GET /api/budget` say, the charts must have drawn, the live feed
+ * must be connected and update the page in place.
  */
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -22,19 +24,60 @@ const TZ = 'Asia/Taipei';
 const WIDTH = 1400;
 const HEIGHT = 1000;
 
+/** `Summary` of accounting/ledger/ledger.ts, as JSON. */
 interface Summary {
   from: string;
   to: string;
   avoided_tco2e: number;
   inventory_tco2e: number;
-  by_stream: Record<string, number>;
+  by_stream: { pv: number; biogas: number; ev_charging: number; electricity_saving: number; generation: number };
   by_sector: Record<string, number>;
-  energy_kwh: { pv: number; biogas_generation: number; ev_charging: number; consumption: number };
+  energy_kwh: { pv: number; biogas_generation: number; ev_charging: number; consumption: number; generation: number };
   methane_t: number;
   provisional: boolean;
-  factors: Array<{ id: string; year: number; kgco2e_per_kwh: number; provisional: boolean }>;
+  sold_as_credits_tco2e: number;
+  factors: Array<{ id: string; name: string; variant: string | null; data_year: number | null; value: number; unit: string; status: string }>;
+  grid_factors: Array<{ year: number; id: string; kgco2e_per_kwh: number; provisional: boolean }>;
   quality: Record<string, number>;
+  gwp_set: string;
 }
+
+/** `BudgetProgress` of accounting/budget-progress.ts, as JSON (the parts the page shows). */
+interface Budget {
+  budget: { id: string; name: string; period: { from: string; to: string }; target_year: number };
+  year: number;
+  period_status: 'before_period' | 'in_period' | 'after_period';
+  as_of: string;
+  elapsed_share_of_year: number;
+  measures: Array<{
+    id: string;
+    name_zh: string;
+    name_en: string;
+    sector: string | null;
+    metered: boolean;
+    stream: string | null;
+    sold_as_credits: boolean;
+    target_tco2e: number;
+    target_to_date_tco2e: number;
+    achieved_tco2e: number;
+    sold_tco2e: number;
+    progress_pct: number | null;
+    projected_year_end_tco2e: number;
+    devices: number;
+  }>;
+  unlinked_devices: Array<{ device: string; measure: string }>;
+  totals: { target_tco2e: number; achieved_tco2e: number; sold_tco2e: number };
+}
+
+/** The five streams the stream chart shows, in its order. */
+const STREAM_LABELS: Array<[keyof Summary['by_stream'], string]> = [
+  ['pv', 'PV'],
+  ['biogas', 'Biogas'],
+  ['ev_charging', 'EV charging'],
+  ['electricity_saving', 'Electricity saving'],
+  ['generation', 'Other generation'],
+];
+const SAVING_MEASURE = 'public-sector-electricity-saving';
 
 /** What the page must show: en-US, fixed decimals, thousands separators. */
 const fmt = (x: number, decimals: number) =>
@@ -43,6 +86,8 @@ const fmt = (x: number, decimals: number) =>
 let svc: RunningService;
 let pv: Registered;
 let meter: Registered;
+let saver: Registered;
+let soldSaver: Registered;
 const now = Date.now();
 const monthStart = DateTime.fromMillis(now, { zone: TZ }).startOf('month').toMillis();
 // Inside this month (Asia/Taipei) and never more than 5 minutes ahead of the clock.
@@ -75,6 +120,15 @@ const summary = async () => {
   expect(r.status).toBe(200);
   return r.body;
 };
+
+const budget = async () => {
+  const r = await svc.api<Budget>('GET', '/api/budget', undefined, null);
+  expect(r.status).toBe(200);
+  return r.body;
+};
+
+/** The measures the budget panel lists: metered ones with a sector (not the grid-factor row). */
+const meteredMeasures = (b: Budget) => b.measures.filter((m) => m.metered && m.sector !== null);
 
 // ---- a minimal DevTools-protocol client over `ws` ------------------------------------------------
 
@@ -196,17 +250,44 @@ interface PageState {
   text: Record<string, string>;
   values: Record<string, string | null>;
   provisionalHidden: boolean;
+  soldHidden: boolean;
+  soldTitle: string;
+  bodyText: string;
   provisionalTitle: string;
   charts: Record<string, { rendered: boolean; canvases: number; svgs: number; width: number; height: number }>;
   factorRows: string[][];
+  factorsUsed: Array<{ id: string | null; text: string }>;
+  streamChart: { categories: string[]; values: number[] } | null;
+  budget: {
+    loaded: boolean;
+    status: string | null;
+    statusText: string;
+    errorHidden: boolean;
+    rows: Array<{
+      id: string | null;
+      zh: string;
+      en: string;
+      devices: string;
+      achieved: string;
+      achievedValue: string | null;
+      targetToDate: string;
+      progress: string;
+      progressValue: string | null;
+      projected: string;
+      sold: string | null;
+      barWidth: string;
+    }>;
+    unlinkedHidden: boolean;
+    unlinked: string[];
+  };
   externalRefs: string[];
 }
 
 /** Read back what the page rendered (the live DOM after its scripts ran). */
 const READ_PAGE = `(() => {
   const q = (id) => document.querySelector('[data-testid="' + id + '"]');
-  const ids = ['avoided', 'inventory', 'pv-kwh', 'consumption-kwh', 'ev-kwh', 'biogas-kwh', 'methane-t', 'period', 'live-state',
-    'quality-ok', 'quality-reset', 'quality-wrap', 'quality-implausible', 'methods-pending'];
+  const ids = ['avoided', 'inventory', 'sold', 'pv-kwh', 'consumption-kwh', 'ev-kwh', 'biogas-kwh', 'generation-kwh', 'methane-t', 'period',
+    'live-state', 'quality-ok', 'quality-reset', 'quality-wrap', 'quality-implausible', 'gwp-set', 'budget-period'];
   const text = {}, values = {};
   for (const id of ids) { const n = q(id); text[id] = n ? n.textContent.trim() : null; values[id] = n ? n.getAttribute('data-value') : null; }
   const charts = {};
@@ -217,6 +298,33 @@ const READ_PAGE = `(() => {
       svgs: n ? n.querySelectorAll('svg').length : 0, width: r.width, height: r.height };
   }
   const p = q('provisional');
+  const sold = q('sold-card');
+  const hidden = (n) => !n || n.hidden || getComputedStyle(n).display === 'none';
+  const inRow = (tr, id) => { const n = tr.querySelector('[data-testid="' + id + '"]'); return n ? n.textContent.trim() : ''; };
+  const chart = q('chart-stream') && window.echarts && window.echarts.getInstanceByDom(q('chart-stream'));
+  const option = chart ? chart.getOption() : null;
+  const budget = {
+    loaded: !!q('budget') && q('budget').getAttribute('data-loaded') === 'true',
+    status: q('budget-status') && q('budget-status').getAttribute('data-status'),
+    statusText: q('budget-status') ? q('budget-status').textContent.trim() : '',
+    errorHidden: hidden(q('budget-error')),
+    rows: [...document.querySelectorAll('[data-testid="measure-row"]')].map((tr) => ({
+      id: tr.getAttribute('data-measure'),
+      zh: inRow(tr, 'measure-name-zh'),
+      en: inRow(tr, 'measure-name-en'),
+      devices: inRow(tr, 'measure-devices'),
+      achieved: inRow(tr, 'measure-achieved'),
+      achievedValue: tr.querySelector('[data-testid="measure-achieved"]').getAttribute('data-value'),
+      targetToDate: inRow(tr, 'measure-target-to-date'),
+      progress: inRow(tr, 'measure-progress'),
+      progressValue: tr.querySelector('[data-testid="measure-progress"]').getAttribute('data-value'),
+      projected: inRow(tr, 'measure-projected'),
+      sold: tr.querySelector('[data-testid="measure-sold"]') ? inRow(tr, 'measure-sold') : null,
+      barWidth: (tr.querySelector('.bar > span') || { style: { width: '' } }).style.width,
+    })),
+    unlinkedHidden: hidden(q('unlinked-devices')),
+    unlinked: [...document.querySelectorAll('[data-testid="unlinked-device"]')].map((n) => n.textContent.trim()),
+  };
   const externalRefs = [...document.querySelectorAll('script[src], link[href], img[src]')]
     .map((n) => n.getAttribute('src') || n.getAttribute('href'))
     .filter((u) => /^(https?:)?\\/\\//i.test(u));
@@ -228,8 +336,14 @@ const READ_PAGE = `(() => {
     text, values,
     provisionalHidden: !p || p.hidden || getComputedStyle(p).display === 'none',
     provisionalTitle: p ? p.title : '',
+    soldHidden: hidden(sold),
+    soldTitle: sold ? sold.title : '',
+    bodyText: document.body.innerText,
     charts,
     factorRows: [...document.querySelectorAll('[data-testid="factor-row"]')].map((tr) => [...tr.cells].map((c) => c.textContent.trim())),
+    factorsUsed: [...document.querySelectorAll('[data-testid="factor-used"]')].map((n) => ({ id: n.getAttribute('data-id'), text: n.textContent.trim() })),
+    streamChart: option ? { categories: option.yAxis[0].data, values: option.series[0].data.map((d) => (typeof d === 'object' ? d.value : d)) } : null,
+    budget,
     externalRefs,
   };
 })()`;
@@ -238,6 +352,23 @@ beforeAll(async () => {
   svc = await startService();
   pv = await registerDevice(svc, { kind: 'pv_inverter', site: 'kh-school-01', sector: 'residential_commercial', measure: 'rooftop-pv', name: 'School rooftop PV' });
   meter = await registerDevice(svc, { kind: 'smart_meter', site: 'kh-school-01', sector: 'residential_commercial', name: 'School main meter' });
+  // Electricity saving for the budget measure: a declared 1,000 kWh/month baseline, almost no use.
+  saver = await registerDevice(svc, {
+    kind: 'smart_meter',
+    site: 'kh-district-office-01',
+    sector: 'residential_commercial',
+    measure: SAVING_MEASURE,
+    name: 'District office main meter',
+    params: { baseline_kwh_per_month: 1000 },
+  });
+  // A saving sold as carbon credits: shown on its own card, claimed nowhere.
+  soldSaver = await registerDevice(svc, {
+    kind: 'smart_meter',
+    site: 'kh-credit-site-01',
+    sector: 'residential_commercial',
+    name: 'Credit project meter',
+    params: { baseline_kwh_per_month: 2000, sold_as_credits: true },
+  });
   await publish(pv, [
     { ts: t1, seq: 1, energy_kwh: 12_345.6 },
     { ts: t2, seq: 2, energy_kwh: 13_580.1 },
@@ -246,9 +377,22 @@ beforeAll(async () => {
     { ts: t1, seq: 1, import_kwh: 500 },
     { ts: t2, seq: 2, import_kwh: 620.25 },
   ]);
-  await waitFor('PV and consumption in this month', async () => {
+  // Tiny consumption against the pro-rated baseline: the saving is positive even minutes into the month.
+  await publish(saver, [
+    { ts: t1, seq: 1, import_kwh: 100 },
+    { ts: t2, seq: 2, import_kwh: 100.005 },
+  ]);
+  await publish(soldSaver, [
+    { ts: t1, seq: 1, import_kwh: 40 },
+    { ts: t2, seq: 2, import_kwh: 40.005 },
+  ]);
+  await waitFor('PV, consumption, the saving and the sold saving in this month', async () => {
     const s = await summary();
-    return s.energy_kwh.pv > 0 && s.energy_kwh.consumption > 0;
+    return s.energy_kwh.pv > 0 && s.energy_kwh.consumption > 0.01 && s.by_stream.electricity_saving > 0 && s.sold_as_credits_tco2e > 0;
+  }, 15_000);
+  await waitFor('the saving in the budget progress', async () => {
+    const m = (await budget()).measures.find((x) => x.id === SAVING_MEASURE);
+    return !!m && m.achieved_tco2e > 0 && m.devices === 1;
   }, 15_000);
 });
 
@@ -275,11 +419,28 @@ describe('dashboard assets', () => {
     }
   });
 
-  it('has metered PV energy this month to show', async () => {
+  it('has metered PV energy, a saving and a sold saving this month to show', async () => {
     const s = await summary();
     expect(s.energy_kwh.pv).toBeCloseTo(1234.5, 3);
     expect(s.avoided_tco2e).toBeGreaterThan(0);
     expect(s.inventory_tco2e).toBeGreaterThan(0);
+    expect(s.by_stream.electricity_saving).toBeGreaterThan(0);
+    // sold tonnes are shown apart and claimed nowhere: not in the avoided total, the streams or the sectors
+    expect(s.sold_as_credits_tco2e).toBeGreaterThan(0);
+    const streams = Object.values(s.by_stream).reduce((a, x) => a + x, 0);
+    const sectors = Object.values(s.by_sector).reduce((a, x) => a + x, 0);
+    expect(streams).toBeCloseTo(s.avoided_tco2e, 5);
+    expect(sectors).toBeCloseTo(s.avoided_tco2e, 5);
+    expect(s.grid_factors.length).toBeGreaterThan(0);
+  });
+
+  it('has the saving measure in the budget, and the PV of a measure outside it as unlinked', async () => {
+    const b = await budget();
+    expect(b.budget.period).toEqual({ from: '2027-01-01', to: '2028-12-31' });
+    const saving = b.measures.find((m) => m.id === SAVING_MEASURE)!;
+    expect(saving).toMatchObject({ metered: true, sector: 'residential_commercial', stream: 'electricity_saving', devices: 1 });
+    expect(saving.achieved_tco2e).toBeGreaterThan(0);
+    expect(b.unlinked_devices).toEqual([{ device: pv.id, measure: 'rooftop-pv' }]);
   });
 });
 
@@ -322,7 +483,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
       'the dashboard to load, connect live and draw its charts',
       async () => {
         const s = await readPage();
-        return s.loaded && s.live === 'live' && s.charts['chart-stream']!.rendered && s.charts['chart-sector']!.rendered;
+        return s.loaded && s.live === 'live' && s.charts['chart-stream']!.rendered && s.charts['chart-sector']!.rendered && s.budget.loaded;
       },
       20_000,
       100,
@@ -347,12 +508,28 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     expect(page.text['consumption-kwh']).toBe(fmt(s.energy_kwh.consumption, 1));
     expect(page.text['ev-kwh']).toBe(fmt(s.energy_kwh.ev_charging, 1));
     expect(page.text['biogas-kwh']).toBe(fmt(s.energy_kwh.biogas_generation, 1));
+    expect(page.text['generation-kwh']).toBe(fmt(s.energy_kwh.generation, 1));
     expect(page.text['methane-t']).toBe(fmt(s.methane_t, 3));
     expect(page.text['quality-ok']).toBe(fmt(s.quality.ok!, 0));
     expect(page.text['quality-implausible']).toBe(fmt(s.quality.implausible!, 0));
     // never netted: both accounts are shown, each with its own value
     expect(Number(page.values.avoided)).toBe(s.avoided_tco2e);
     expect(Number(page.values.inventory)).toBe(s.inventory_tco2e);
+    // sold as carbon credits: its own card (non-zero here), with the reason on hover
+    expect(s.sold_as_credits_tco2e).toBeGreaterThan(0);
+    expect(page.soldHidden).toBe(false);
+    expect(page.text.sold).toBe(fmt(s.sold_as_credits_tco2e, 3));
+    expect(Number(page.values.sold)).toBe(s.sold_as_credits_tco2e);
+    expect(page.soldTitle).toMatch(/not claimed by the city/i);
+  });
+
+  it('charts all five streams, with no "method pending" left', async () => {
+    const page = await readPage();
+    const s = await summary();
+    expect(page.streamChart!.categories).toEqual(STREAM_LABELS.map(([, label]) => label));
+    expect(page.streamChart!.values).toEqual(STREAM_LABELS.map(([k]) => s.by_stream[k]));
+    expect(s.by_stream.electricity_saving).toBeGreaterThan(0);
+    expect(page.bodyText).not.toMatch(/method pending|method not in this version/i);
   });
 
   it('shows the period in Asia/Taipei, the provisional badge and the grid factors used', async () => {
@@ -363,8 +540,62 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     expect(page.text.period).toContain('Asia/Taipei');
     expect(page.provisionalHidden).toBe(!s.provisional);
     if (s.provisional) expect(page.provisionalTitle).toMatch(/not published yet; the latest published one stands in/);
-    expect(page.factorRows.map((r) => r[0])).toEqual(s.factors.map((f) => f.id));
-    expect(page.factorRows.map((r) => r[2])).toEqual(s.factors.map((f) => fmt(f.kgco2e_per_kwh, 3)));
+    // one row per year of the energy, from `grid_factors`
+    expect(page.factorRows.map((r) => r[0])).toEqual(s.grid_factors.map((f) => f.id));
+    expect(page.factorRows.map((r) => r[1])).toEqual(s.grid_factors.map((f) => String(f.year)));
+    expect(page.factorRows.map((r) => r[2])).toEqual(s.grid_factors.map((f) => fmt(f.kgco2e_per_kwh, 3)));
+    expect(page.factorRows.map((r) => r[3]!.startsWith('provisional'))).toEqual(s.grid_factors.map((f) => f.provisional));
+    // every factor version used: id, value, unit; and the GWP set
+    expect(page.factorsUsed.map((f) => f.id)).toEqual(s.factors.map((f) => f.id));
+    expect(page.factorsUsed.map((f) => f.text)).toEqual(s.factors.map((f) => `${f.id}${f.value} ${f.unit}`));
+    expect(page.text['gwp-set']).toBe(s.gwp_set.toUpperCase());
+  });
+
+  it('shows the budget period, its status and the metered measures of GET /api/budget', async () => {
+    const page = await readPage();
+    const b = await budget();
+    expect(page.budget.errorHidden).toBe(true);
+    expect(page.text['budget-period']).toBe('2027–2028');
+    expect(page.budget.status).toBe(b.period_status);
+    if (b.period_status === 'before_period') {
+      expect(page.budget.statusText).toContain(`before the period`);
+      expect(page.budget.statusText).toContain(`progress shown for ${b.year} against the 2028 targets`);
+    }
+    const metered = meteredMeasures(b);
+    expect(metered.length).toBeGreaterThan(0);
+    expect(metered.some((m) => m.id === 'grid-factor')).toBe(false);
+    expect(page.budget.rows.map((r) => r.id)).toEqual(metered.map((m) => m.id));
+    expect(page.budget.rows.map((r) => r.zh)).toEqual(metered.map((m) => m.name_zh));
+    expect(page.budget.rows.map((r) => r.en)).toEqual(metered.map((m) => m.name_en));
+    expect(page.budget.rows.map((r) => r.devices)).toEqual(metered.map((m) => String(m.devices)));
+    expect(page.budget.rows.map((r) => r.achieved)).toEqual(metered.map((m) => fmt(m.achieved_tco2e, 3)));
+    expect(page.budget.rows.map((r) => Number(r.achievedValue))).toEqual(metered.map((m) => m.achieved_tco2e));
+    expect(page.budget.rows.map((r) => r.targetToDate)).toEqual(metered.map((m) => fmt(m.target_to_date_tco2e, 0)));
+    expect(page.budget.rows.map((r) => r.projected)).toEqual(metered.map((m) => fmt(m.projected_year_end_tco2e, 3)));
+    expect(page.budget.rows.map((r) => r.progress)).toEqual(metered.map((m) => (m.progress_pct === null ? '—' : `${fmt(m.progress_pct, 2)} %`)));
+    // the measures sold as carbon credits (Neimen) carry the marker, the others do not
+    expect(page.budget.rows.map((r) => r.sold !== null)).toEqual(metered.map((m) => m.sold_as_credits || m.sold_tco2e > 0));
+    expect(metered.some((m) => m.sold_as_credits)).toBe(true);
+    // the PV linked to a measure outside the budget is listed briefly
+    expect(page.budget.unlinkedHidden).toBe(false);
+    expect(page.budget.unlinked).toEqual(b.unlinked_devices.map((u) => `${u.device} → ${u.measure}`));
+  });
+
+  it("shows the saving meter's measure with a non-zero achieved value", async () => {
+    const page = await readPage();
+    const m = (await budget()).measures.find((x) => x.id === SAVING_MEASURE)!;
+    const row = page.budget.rows.find((r) => r.id === SAVING_MEASURE)!;
+    expect(row).toBeDefined();
+    expect(row.zh).toBe('公部門節電');
+    expect(row.en).toBe('Public-sector electricity saving');
+    expect(row.devices).toBe('1');
+    expect(Number(row.achievedValue)).toBeGreaterThan(0);
+    expect(Number(row.achievedValue)).toBe(m.achieved_tco2e);
+    expect(row.achieved).toBe(fmt(m.achieved_tco2e, 3));
+    expect(Number(row.progressValue)).toBe(m.progress_pct);
+    expect(row.sold).toBeNull();
+    // the other metered measures have no device linked: nothing achieved
+    for (const r of page.budget.rows.filter((x) => x.id !== SAVING_MEASURE)) expect(Number(r.achievedValue), r.id!).toBe(0);
   });
 
   it('draws both ECharts charts and loads nothing from outside', async () => {
@@ -408,5 +639,32 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     const png = fs.readFileSync(file);
     expect(png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
     expect(png.length).toBeGreaterThan(10_000);
+  });
+
+  it('fits a phone-width screen without the page scrolling sideways', async () => {
+    const narrow = 390;
+    await browser.cdp.send('Emulation.setDeviceMetricsOverride', { width: narrow, height: 844, deviceScaleFactor: 1, mobile: true }, session);
+    // the charts follow their containers (ResizeObserver); wide tables scroll inside their own box
+    await waitFor('the charts to fit the narrow screen', async () => {
+      const page = await readPage();
+      return page.charts['chart-stream']!.width <= narrow && page.charts['chart-sector']!.width <= narrow;
+    }, 5_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const widths = await evaluate<{ doc: number; view: number; budget: number }>(
+      `({ doc: document.documentElement.scrollWidth, view: document.documentElement.clientWidth,
+          budget: document.querySelector('[data-testid="budget"]').getBoundingClientRect().right })`,
+    );
+    expect(widths.doc).toBeLessThanOrEqual(widths.view);
+    expect(widths.budget).toBeLessThanOrEqual(narrow);
+    const height = await evaluate<number>('Math.ceil(document.documentElement.scrollHeight)');
+    const shot = await browser.cdp.send<{ data: string }>(
+      'Page.captureScreenshot',
+      { format: 'png', captureBeyondViewport: true, clip: { x: 0, y: 0, width: narrow, height, scale: 1 } },
+      session,
+    );
+    const file = path.join(shots, 'dashboard-narrow.png');
+    fs.writeFileSync(file, Buffer.from(shot.data, 'base64'));
+    console.log(`dashboard screenshot (narrow): ${file}`);
+    expect(pageProblems()).toEqual([]);
   });
 });
