@@ -133,6 +133,20 @@ export const envSchema = z
         }
         return n;
       }),
+    NETZERO_SPOOL_MAX_BYTES: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined || v.trim() === '') return 1024 ** 3;
+        const m = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB)?$/i.exec(v.trim());
+        const unit = { b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 }[(m?.[2] ?? 'b').toLowerCase() as 'b'];
+        const n = m ? Math.floor(Number(m[1]) * unit) : NaN;
+        if (!Number.isFinite(n) || n < 64 * 1024) {
+          ctx.addIssue({ code: 'custom', message: `NETZERO_SPOOL_MAX_BYTES must be a size of at least 64KiB (e.g. 1073741824, 512MiB, 2GiB), got "${v}"` });
+          return z.NEVER;
+        }
+        return n;
+      }),
     INFLUX_URL: url('INFLUX_URL', ['http:', 'https:']),
     INFLUX_TOKEN: z.string().optional(),
     INFLUX_ORG: z.string().optional(),
@@ -167,6 +181,7 @@ export interface Config {
   logLevel: string;
   gwpSet: 'ar4' | 'ar5' | 'ar6';
   rollupLateCheckS: number;
+  spoolMaxBytes: number;
   influx?: { url: string; token?: string; org?: string; bucket?: string; api: 'v1' | 'v2'; db?: string };
 }
 
@@ -200,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.NETZERO_LOG_LEVEL,
     gwpSet: e.NETZERO_GWP,
     rollupLateCheckS: e.NETZERO_ROLLUP_LATE_CHECK_S,
+    spoolMaxBytes: e.NETZERO_SPOOL_MAX_BYTES,
     influx: e.INFLUX_URL
       ? { url: e.INFLUX_URL, token: e.INFLUX_TOKEN, org: e.INFLUX_ORG, bucket: e.INFLUX_BUCKET, api: e.INFLUX_API, db: e.INFLUX_DB }
       : undefined,

@@ -11,7 +11,9 @@ import { GroupCommitter } from '../ingest/group-commit.js';
 import { IngestPipeline } from '../ingest/pipeline.js';
 import { Quarantine } from '../ingest/quarantine.js';
 import { defaultIngestClientId, ExternalSource } from '../ingest/sources/external.js';
-import { SqliteStore } from '../store/sqlite-store.js';
+import { topicFor } from '../devices/topics.js';
+import { InfluxStore } from '../store/influx/influx-store.js';
+import { openReadingStore } from '../store/open-store.js';
 import type { ReadingStore } from '../store/types.js';
 import { loadOrCreateAdminToken } from './admin-token.js';
 import type { Config } from './config.js';
@@ -68,7 +70,21 @@ export class Service {
     this.state = await openStateDb(config.dataDir);
     const registry = new DeviceRegistry(this.state);
     const quarantine = new Quarantine(this.state);
-    this.store = SqliteStore.inDataDir(config.dataDir);
+    this.store = openReadingStore(config, {
+      log: log.child({ room: 'store' }),
+      metrics,
+      onRejected: async (readings, reason) => {
+        for (const r of readings) {
+          await quarantine.add({
+            device: r.device,
+            topic: topicFor(r.site, r.device, 'telemetry'),
+            receivedAt: new Date(r.receivedAt),
+            errors: [{ field: 'store', reason }],
+            raw: JSON.stringify({ ts: new Date(r.ts).toISOString(), seq: r.seq, ...r.fields, ...r.extras }),
+          });
+        }
+      },
+    });
     await this.store.start();
     this.committer = new GroupCommitter(this.store, metrics);
     const accounts = await openAccounts({ state: this.state, store: this.store, registry, tz: config.timeZone, gwpSet: config.gwpSet });
@@ -124,6 +140,7 @@ export class Service {
       adminToken: admin.token,
       timeZone: config.timeZone,
       health: () => this.health(),
+      healthDetails: () => this.healthDetails(),
       restateForFactor: (version) => scheduler.restateForFactor(version),
     });
     await this.http.listen({ port: config.httpPort, host: config.host });
@@ -169,6 +186,12 @@ export class Service {
       ingest: !!this.committer,
       store: this.store?.healthy() ?? false,
     };
+  }
+
+  /** Not part of the up/down verdict: with the spool, ingest goes on while InfluxDB is down. */
+  healthDetails(): Record<string, unknown> {
+    if (!(this.store instanceof InfluxStore)) return { store_kind: this.store?.name };
+    return { store_kind: this.store.name, influx_reachable: this.store.remoteHealthy, spool: this.store.spoolStats() };
   }
 
   /** Graceful stop: commit what is queued (its PUBACKs go out), then close listeners and stores. */

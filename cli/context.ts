@@ -2,13 +2,15 @@ import path from 'node:path';
 import { openAccounts, type Accounts } from '../accounting/accounts.js';
 import { ConfigError, loadConfig, type Config } from '../app/config.js';
 import { DeviceRegistry } from '../devices/registry.js';
-import { SqliteStore } from '../store/sqlite-store.js';
+import { createLogger } from '../app/logger.js';
+import { openReadingStore } from '../store/open-store.js';
+import type { ReadingStore } from '../store/types.js';
 import { openStateDb, type StateDb } from '../store/state-db.js';
 
 export interface CliContext {
   config: Config;
   state: StateDb;
-  store: SqliteStore;
+  store: ReadingStore;
   registry: DeviceRegistry;
   accounts: Accounts;
   close: () => Promise<void>;
@@ -35,7 +37,8 @@ export function cliConfig(opts: { dataDir?: string }): Config {
 export async function openCliContext(opts: { dataDir?: string }): Promise<CliContext> {
   const config = cliConfig(opts);
   const state = await openStateDb(config.dataDir);
-  const store = SqliteStore.inDataDir(config.dataDir);
+  // Query only: the service (if running) owns the spool; this command reads what reached the store.
+  const store = openReadingStore(config, { log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel), queryOnly: true });
   await store.start();
   const registry = new DeviceRegistry(state);
   const accounts = await openAccounts({ state, store, registry, tz: config.timeZone, gwpSet: config.gwpSet });

@@ -248,6 +248,9 @@ export class SqliteStore implements ReadingStore {
     return this.db?.open === true;
   }
 
+  /** Commits are synchronous: what is written is queryable at once. */
+  async settled(): Promise<void> {}
+
   async close(): Promise<void> {
     this.db?.close();
     this.db = undefined;

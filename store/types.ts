@@ -86,10 +86,13 @@ export interface ReadingStore {
   readings(device: string, window: Window, limit: number): Promise<ReadingRow[]>;
   countReadings(device?: string): Promise<number>;
   /**
-   * The hours (epoch ms of each hour's start) holding readings that were received in (after, until]:
-   * how rollups find the closed months a late reading touched.
+   * The hours (epoch ms of each hour's start) holding readings that were stored in (after, until] by the
+   * store's clock (SQLite: ingest's receipt time, committed at once; InfluxDB: when the spool drained
+   * them): how rollups find the closed months a late reading touched.
    */
   receivedHours(after: number, until: number): Promise<number[]>;
   healthy(): boolean;
+  /** Resolves when everything written so far can be queried (a remote store drains its spool first). */
+  settled(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }

@@ -5,6 +5,8 @@ import type { FactorVersion } from '../factors/types.js';
 import { monthOf, shiftMonth } from '../periods.js';
 import type { MonthlyRollups, RollupTrigger } from './monthly.js';
 
+const LATE_CHECK_LAG_MS = 5_000;
+
 export interface SchedulerOptions {
   tz: string;
   /** how often to look for late readings in closed months, seconds */
@@ -60,7 +62,10 @@ export class RollupScheduler {
   }
 
   private async recomputeLate(): Promise<string[]> {
-    const until = Date.now();
+    // A few seconds behind the clock, so a write stamped just before `until` but still in flight is
+    // seen by the next check rather than missed.
+    const until = Date.now() - LATE_CHECK_LAG_MS;
+    if (until <= this.lastCheck) return [];
     const hours = await this.deps.store.receivedHours(this.lastCheck, until);
     this.lastCheck = until;
     const current = monthOf(until, this.opts.tz);

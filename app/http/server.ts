@@ -25,6 +25,8 @@ export interface HttpDeps {
   adminToken: string;
   timeZone: string;
   health: () => Record<string, boolean>;
+  /** extra facts for /healthz that do not decide up or down (e.g. InfluxDB reachable, spool depth) */
+  healthDetails?: () => Record<string, unknown>;
   /** restates the rolled-up months a new factor version may change (serialised with the scheduler) */
   restateForFactor: (version: import('../../accounting/factors/types.js').FactorVersion) => Promise<unknown>;
 }
@@ -79,7 +81,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   app.get('/healthz', async (_req, reply) => {
     const parts = deps.health();
     const ok = Object.values(parts).every(Boolean);
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', ...parts });
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', ...parts, ...(deps.healthDetails?.() ?? {}) });
   });
 
   app.get('/metrics', async (_req, reply) => {
