@@ -17,8 +17,12 @@ export interface InfluxStoreOptions {
   metrics?: Metrics;
   /** a batch InfluxDB refused for good (4xx other than 429): its readings go to the quarantine */
   onRejected?: (readings: StoredReading[], reason: string) => Promise<void>;
-  /** spool records drained per write (each record is one group commit) */
+  /** spool records read per write at most (each record is one group commit) */
   drainRecords?: number;
+  /** readings per write at most (their intervals and receipts ride along) */
+  drainReadings?: number;
+  /** longest wait between retries while InfluxDB is unreachable, ms (a `Retry-After` may ask for longer) */
+  maxRetryWaitMs?: number;
 }
 
 const QUALITIES: IntervalQuality[] = ['ok', 'reset', 'wrap', 'implausible'];
@@ -118,7 +122,7 @@ export class InfluxStore implements ReadingStore {
       try {
         await spool.waitForData(signal);
         if (signal.aborted) break;
-        const entries = await spool.peek(this.opts.drainRecords ?? 50);
+        const entries = takeUpTo(await spool.peek(this.opts.drainRecords ?? 1000), this.opts.drainReadings ?? 5000);
         if (entries.length === 0) continue;
         await this.deliver(entries, signal);
         if (signal.aborted) break;
@@ -130,7 +134,7 @@ export class InfluxStore implements ReadingStore {
         // A query for interval neighbours failed (InfluxDB down): wait and take the batch again.
         this.remoteUp = false;
         this.tracker.reset();
-        const wait = backoffMs(attempt++);
+        const wait = backoffMs(attempt++, { maxMs: this.opts.maxRetryWaitMs ?? 5000 });
         this.opts.metrics?.influxRetries.inc();
         this.opts.log.warn({ err: (err as Error).message, retryInMs: wait }, 'InfluxDB unavailable; readings wait in the spool');
         await sleep(wait, signal);
@@ -176,7 +180,8 @@ export class InfluxStore implements ReadingStore {
         case 'retry': {
           this.remoteUp = false;
           this.opts.metrics?.influxRetries.inc();
-          const wait = Math.max(outcome.afterMs, backoffMs(attempt));
+          // A server's Retry-After is honoured as asked; otherwise the wait is capped so recovery is quick.
+          const wait = outcome.serverAsked ? outcome.afterMs : Math.min(outcome.afterMs, this.opts.maxRetryWaitMs ?? 5000);
           if (attempt === 0 || attempt % 10 === 0) this.opts.log.warn({ reason: outcome.reason, retryInMs: wait, attempt }, 'InfluxDB write failed; retrying, readings wait in the spool');
           await sleep(wait, signal);
         }
@@ -299,6 +304,14 @@ export class InfluxStore implements ReadingStore {
     const series = await this.query.query(`SELECT hour_ms FROM ${RECEIPTS} WHERE time >= ${nsOf(after + 1)} AND time < ${nsOf(until + 1)}`);
     return [...new Set(series.flatMap((s) => s.rows.map((r) => Number(r.hour_ms))))].sort((a, b) => a - b);
   }
+}
+
+/** The first records holding at most `maxReadings` readings (always at least one record). */
+function takeUpTo<T>(entries: SpoolEntry<T[]>[], maxReadings: number): SpoolEntry<T[]>[] {
+  let n = 0;
+  let k = 0;
+  while (k < entries.length && (k === 0 || n + entries[k]!.value.length <= maxReadings)) n += entries[k++]!.value.length;
+  return entries.slice(0, k);
 }
 
 /**

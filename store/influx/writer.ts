@@ -36,7 +36,7 @@ export interface InfluxTarget {
 
 export type WriteOutcome =
   | { kind: 'ok' }
-  | { kind: 'retry'; afterMs: number; reason: string }
+  | { kind: 'retry'; afterMs: number; reason: string; /** the server asked for this wait (Retry-After) */ serverAsked: boolean }
   | { kind: 'split'; reason: string }
   | { kind: 'reject'; status: number; reason: string };
 
@@ -121,7 +121,7 @@ class Classifier {
   retry(reason: string, retryAfterMs?: number): WriteOutcome {
     const afterMs = retryAfterMs ?? backoffMs(this.failures);
     this.failures++;
-    return { kind: 'retry', afterMs, reason: trimReason(reason) };
+    return { kind: 'retry', afterMs, reason: trimReason(reason), serverAsked: retryAfterMs !== undefined };
   }
 
   status(status: number, message: string, retryAfter: string | string[] | null | undefined): WriteOutcome {
