@@ -17,6 +17,8 @@ import { HttpError, InfluxDB, RequestTimedOutError, type WriteOptions } from '@i
  * - 413                        → split (the batch is too large for the server)
  * - 408, 429, 5xx, network error → retry, after `Retry-After` (seconds or HTTP date) when the
  *   timeout                      server sends it, otherwise after `backoffMs(consecutive failures)`
+ * - 401, 403, 404              → retry too: a wrong token or a missing database is a settings problem,
+ *                                and the readings must wait in the spool, not go to the quarantine
  * - any other status (4xx)     → reject, with the server's message: not retried, the caller
  *                                quarantines the batch
  */
@@ -128,6 +130,11 @@ class Classifier {
     if (status >= 200 && status < 300) return this.ok();
     const msg = trimReason(message);
     if (status === 408 || status === 429 || status >= 500) return this.retry(`HTTP ${status}${msg ? `: ${msg}` : ''}`, parseRetryAfter(retryAfter));
+    // Wrong token, no permission, no such database or bucket: the settings are wrong, not the data.
+    // Quarantining every batch until someone notices would bury good readings, so they wait in the spool.
+    if (status === 401 || status === 403 || status === 404) {
+      return this.retry(`HTTP ${status} (check INFLUX_URL, INFLUX_TOKEN, INFLUX_ORG, INFLUX_BUCKET / INFLUX_DB)${msg ? `: ${msg}` : ''}`);
+    }
     this.failures = 0; // the server answered: it is reachable
     if (status === 413) return { kind: 'split', reason: `HTTP 413${msg ? `: ${msg}` : ' Request Entity Too Large'}` };
     return { kind: 'reject', status, reason: msg || `HTTP ${status}` };

@@ -97,9 +97,9 @@ describe('v1 writer → influxd 1.6.7', () => {
     expect(await rows('SELECT * FROM biogas')).toHaveLength(2);
   });
 
-  it('a missing database → reject 404 with the server message', async () => {
+  it('a missing database → retry (a settings problem: readings wait in the spool) with the server message', async () => {
     const w = createLineWriter({ url: influx.url, api: 'v1', db: 'no_such_db' });
-    expect(await w.write([formatLine('m', {}, { v: 1 }, '1')])).toEqual({ kind: 'reject', status: 404, reason: 'database not found: "no_such_db"' });
+    expect(await w.write([formatLine('m', {}, { v: 1 }, '1')])).toMatchObject({ kind: 'retry', serverAsked: false, reason: expect.stringContaining('database not found: "no_such_db"') });
   });
 
   it('a large batch in one request', async () => {
