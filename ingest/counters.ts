@@ -1,4 +1,4 @@
-import type { CounterSpec } from '../devices/kinds.js';
+import type { CounterSpec, Kind } from '../devices/kinds.js';
 import type { DeviceParams } from '../devices/params.js';
 import type { IntervalQuality } from '../store/types.js';
 
@@ -48,4 +48,27 @@ export function intervalAmount(
     if (amount > params.nameplate_kw * hours * NAMEPLATE_MARGIN * (1 + FLOAT_SLACK)) quality = 'implausible';
   }
   return { amount, quality };
+}
+
+/** Fields averaged over an interval's two endpoints and kept with it (the methane method needs them). */
+export const CONTEXT_FIELDS: Partial<Record<Kind, readonly string[]>> = {
+  biogas: ['ch4_pct', 'temp_c', 'pressure_kpa'],
+};
+
+/** A reading's context fields (those of its kind that it carries). */
+export function readingContext(kind: Kind, fields: Record<string, number | string>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const f of CONTEXT_FIELDS[kind] ?? []) if (typeof fields[f] === 'number') out[f] = fields[f] as number;
+  return out;
+}
+
+/** An interval's context: the mean of its endpoints' values, or the one endpoint's value where only one has it. */
+export function meanContext(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const x = a[k];
+    const y = b[k];
+    out[k] = x !== undefined && y !== undefined ? (x + y) / 2 : ((y ?? x) as number);
+  }
+  return out;
 }

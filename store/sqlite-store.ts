@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { counters, type Kind, type Sector } from '../devices/kinds.js';
-import { intervalAmount } from '../ingest/counters.js';
+import { intervalAmount, meanContext, readingContext } from '../ingest/counters.js';
 import type {
   AggregateRow,
   Interval,
@@ -14,10 +14,6 @@ import type {
   WriteResult,
 } from './types.js';
 
-/** Fields averaged over an interval's two endpoints and kept with it (the methane method needs them). */
-const CONTEXT_FIELDS: Partial<Record<Kind, readonly string[]>> = {
-  biogas: ['ch4_pct', 'temp_c', 'pressure_kpa'],
-};
 
 /** `seq` is part of the primary key; SQLite treats NULLs as distinct, so "no seq" is stored as -1. */
 const NO_SEQ = -1;
@@ -165,10 +161,7 @@ export class SqliteStore implements ReadingStore {
 
   private addCounterPoints(r: StoredReading, seq: number): void {
     const s = this.s();
-    const ctxFields = CONTEXT_FIELDS[r.kind] ?? [];
-    const ctx: Record<string, number> = {};
-    for (const f of ctxFields) if (typeof r.fields[f] === 'number') ctx[f] = r.fields[f] as number;
-    const ctxJson = JSON.stringify(ctx);
+    const ctxJson = JSON.stringify(readingContext(r.kind, r.fields));
     for (const spec of counters[r.kind]) {
       const value = r.fields[spec.field];
       if (typeof value !== 'number') continue;
@@ -186,7 +179,7 @@ export class SqliteStore implements ReadingStore {
     const { amount, quality } = intervalAmount(a, b, spec, r.params);
     this.s().upsertInterval.run(
       r.device, spec.field, a.ts, a.seq, b.ts, b.seq, a.value, b.value, amount, quality,
-      r.kind, r.site, r.sector, JSON.stringify(meanContext(a.ctx, b.ctx)),
+      r.kind, r.site, r.sector, JSON.stringify(meanContext(JSON.parse(a.ctx) as Record<string, number>, JSON.parse(b.ctx) as Record<string, number>)),
     );
   }
 
@@ -257,16 +250,4 @@ export class SqliteStore implements ReadingStore {
     this.stmts = undefined;
     this.writeTx = undefined;
   }
-}
-
-function meanContext(aJson: string, bJson: string): Record<string, number> {
-  const a = JSON.parse(aJson) as Record<string, number>;
-  const b = JSON.parse(bJson) as Record<string, number>;
-  const out: Record<string, number> = {};
-  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    const x = a[k];
-    const y = b[k];
-    out[k] = x !== undefined && y !== undefined ? (x + y) / 2 : ((y ?? x) as number);
-  }
-  return out;
 }

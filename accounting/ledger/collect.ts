@@ -1,17 +1,14 @@
 import { DateTime } from 'luxon';
 import type { Device } from '../../devices/registry.js';
-import type { AggregateRow, Interval, IntervalQuality, ReadingStore, Window } from '../../store/types.js';
+import { overlapShare } from '../../store/overlap.js';
+import type { AggregateRow, IntervalQuality, ReadingStore, Window } from '../../store/types.js';
 import type { FactorSet } from '../factors/factor-set.js';
 import { baselineForPeriod } from '../methods/electricity-saving.js';
 import { methaneTonnes, normalCubicMetres } from '../methods/biogas.js';
 import { monthWindow } from '../periods.js';
 import { savingBaselineOf, type DeviceQuantities, type MeasureInfo } from './device-row.js';
 
-/** Fraction of an interval inside the window (pro rata by time). */
-export function overlapShare(i: Pick<Interval, 't0' | 't1'>, w: Window): number {
-  if (i.t1 === i.t0) return i.t1 >= w.from && i.t1 < w.to ? 1 : 0;
-  return Math.max(0, Math.min(i.t1, w.to) - Math.max(i.t0, w.from)) / (i.t1 - i.t0);
-}
+export { overlapShare };
 
 const emptyQuality = (): Record<IntervalQuality, number> => ({ ok: 0, reset: 0, wrap: 0, implausible: 0 });
 

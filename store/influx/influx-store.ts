@@ -3,6 +3,7 @@ import type { Metrics } from '../../app/metrics.js';
 import { KINDS, type Kind, type Sector } from '../../devices/kinds.js';
 import { Spool, type SpoolEntry } from '../spool.js';
 import type { AggregateRow, Interval, IntervalQuality, ReadingRow, ReadingStore, StoredReading, Window, WriteResult } from '../types.js';
+import { overlapShare } from '../overlap.js';
 import { IntervalTracker } from './interval-tracker.js';
 import { ident, InfluxQuery, literal, type Series } from './query.js';
 import { INTERVALS, intervalLine, nsOf, readingLine, RECEIPTS, receiptLine } from './schema.js';
@@ -330,11 +331,6 @@ function receipts(readings: StoredReading[], storedAt: number): string[] {
     out.push(receiptLine(r.device, storedAt, hour));
   }
   return out;
-}
-
-function overlapShare(i: Pick<Interval, 't0' | 't1'>, w: Window): number {
-  if (i.t1 === i.t0) return i.t1 >= w.from && i.t1 < w.to ? 1 : 0;
-  return Math.max(0, Math.min(i.t1, w.to) - Math.max(i.t0, w.from)) / (i.t1 - i.t0);
 }
 
 function toIntervals(series: Series[]): Interval[] {

@@ -1,12 +1,10 @@
 import { counters, type CounterSpec } from '../../devices/kinds.js';
-import { intervalAmount } from '../../ingest/counters.js';
+import { CONTEXT_FIELDS, intervalAmount, meanContext, readingContext } from '../../ingest/counters.js';
 import type { StoredReading } from '../types.js';
 import { ident, literal, type InfluxQuery } from './query.js';
 import type { IntervalPoint } from './schema.js';
 import { nsTimestamp } from './line-protocol.js';
 
-/** Fields averaged over an interval's endpoints and kept with it (the methane method needs them). */
-const CONTEXT_FIELDS: Record<string, readonly string[]> = { biogas: ['ch4_pct', 'temp_c', 'pressure_kpa'] };
 
 interface Point {
   ts: number;
@@ -20,22 +18,6 @@ function cmp(a: Pick<Point, 'ts' | 'seq'>, b: Pick<Point, 'ts' | 'seq'>): number
   const [at, as] = order(a);
   const [bt, bs] = order(b);
   return at - bt || as - bs;
-}
-
-function contextOf(r: StoredReading): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const f of CONTEXT_FIELDS[r.kind] ?? []) if (typeof r.fields[f] === 'number') out[f] = r.fields[f] as number;
-  return out;
-}
-
-function mean(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    const x = a[k];
-    const y = b[k];
-    out[k] = x !== undefined && y !== undefined ? (x + y) / 2 : ((y ?? x) as number);
-  }
-  return out;
 }
 
 export interface Plan {
@@ -72,7 +54,7 @@ export class IntervalTracker {
       out.readings.push(r);
       for (const spec of specs) {
         const key = `${r.device}|${spec.field}`;
-        const cur: Point = { ts: r.ts, seq: r.seq, value: r.fields[spec.field] as number, ctx: contextOf(r) };
+        const cur: Point = { ts: r.ts, seq: r.seq, value: r.fields[spec.field] as number, ctx: readingContext(r.kind, r.fields) };
         const known = this.newest.get(key);
         const inBatch = pending.get(key) ?? [];
         const prevs = inBatch.filter((p) => cmp(p, cur) < 0);
@@ -105,7 +87,7 @@ export class IntervalTracker {
     const { amount, quality } = intervalAmount(a, b, spec, r.params);
     return {
       device: r.device, counter: spec.field, kind: r.kind, site: r.site, sector: r.sector,
-      t0: a.ts, t1: b.ts, seq0: a.seq, seq1: b.seq, v0: a.value, v1: b.value, amount, quality, ctx: mean(a.ctx, b.ctx),
+      t0: a.ts, t1: b.ts, seq0: a.seq, seq1: b.seq, v0: a.value, v1: b.value, amount, quality, ctx: meanContext(a.ctx, b.ctx),
     };
   }
 
