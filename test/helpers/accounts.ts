@@ -8,12 +8,13 @@ import type { DeviceParams } from '../../devices/params.js';
 import { DeviceRegistry, type Device } from '../../devices/registry.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 import { openStateDb, type StateDb } from '../../store/state-db.js';
+import type { ReadingStore } from '../../store/types.js';
 
 /** The accounting room on a real SQLite store and state database in a temp dir, for unit and golden tests. */
 export interface AccountsHarness {
   dir: string;
   state: StateDb;
-  store: SqliteStore;
+  store: ReadingStore;
   registry: DeviceRegistry;
   accounts: Accounts;
   tz: string;
@@ -30,11 +31,13 @@ export function localMs(ts: string | number, tz: string): number {
   return dt.toMillis();
 }
 
-export async function openHarness(opts: { tz?: string; gwpSet?: string } = {}): Promise<AccountsHarness> {
+export async function openHarness(
+  opts: { tz?: string; gwpSet?: string; store?: (dir: string) => Promise<ReadingStore> } = {},
+): Promise<AccountsHarness> {
   const tz = opts.tz ?? 'Asia/Taipei';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netzero-accounts-'));
   const state = await openStateDb(dir);
-  const store = SqliteStore.inDataDir(dir);
+  const store = opts.store ? await opts.store(dir) : SqliteStore.inDataDir(dir);
   await store.start();
   const registry = new DeviceRegistry(state);
   const accounts = await openAccounts({ state, store, registry, tz, gwpSet: opts.gwpSet ?? 'ar5' });
@@ -64,6 +67,7 @@ export async function openHarness(opts: { tz?: string; gwpSet?: string } = {}): 
           };
         }),
       );
+      await store.settled();
     },
     close: async () => {
       await store.close();
