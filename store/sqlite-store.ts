@@ -108,6 +108,7 @@ export class SqliteStore implements ReadingStore {
       aggregate: db.prepare(
         `SELECT device, counter, kind, site, sector, quality, COUNT(*) AS intervals,
            SUM(CASE WHEN t1 > @to THEN 1 ELSE 0 END) AS continuing,
+           SUM(CASE WHEN t1 = t0 THEN 0 ELSE MIN(t1, @to) - MAX(t0, @from) END) AS covered_ms,
            SUM(CASE WHEN t1 = t0 THEN amount
                     ELSE amount * (MIN(t1, @to) - MAX(t0, @from)) * 1.0 / (t1 - t0) END) AS amount
          FROM intervals
@@ -195,6 +196,7 @@ export class SqliteStore implements ReadingStore {
       amount: Number(r.amount),
       intervals: Number(r.intervals),
       continuing: Number(r.continuing),
+      covered_ms: Number(r.covered_ms),
     }));
   }
 

@@ -55,6 +55,8 @@ export interface AggregateRow {
   intervals: number;
   /** of those, the ones that go on past the window's end (counted again by the next window) */
   continuing: number;
+  /** the time of the window these intervals cover, ms: how much of the period the meter reported on */
+  covered_ms: number;
 }
 
 export interface Window {

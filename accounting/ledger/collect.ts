@@ -25,13 +25,18 @@ export async function collectQuantities(
   opts: { tz: string; measures: ReadonlyMap<string, MeasureInfo>; factors: FactorSet; countOpenEnded?: boolean; baselineCache?: Map<string, AggregateRow[]> },
 ): Promise<DeviceQuantities[]> {
   const byDevice = new Map<string, DeviceQuantities>();
+  const importCovered = new Map<string, number>();
+  const coveredOf = (device: string) => importCovered.get(device) ?? 0;
   for (const r of await store.aggregate(piece)) {
     const device = devices.get(r.device);
     if (!device) continue;
     let q = byDevice.get(r.device);
     if (!q) byDevice.set(r.device, (q = { device, counters: {}, quality: emptyQuality() }));
     q.quality[r.quality] += opts.countOpenEnded ? r.intervals : r.intervals - r.continuing;
-    if (r.quality !== 'implausible') q.counters[r.counter] = (q.counters[r.counter] ?? 0) + r.amount;
+    if (r.quality !== 'implausible') {
+      q.counters[r.counter] = (q.counters[r.counter] ?? 0) + r.amount;
+      if (r.counter === 'import_kwh') importCovered.set(r.device, coveredOf(r.device) + r.covered_ms);
+    }
   }
 
   const date = DateTime.fromMillis(piece.from, { zone: opts.tz }).toISODate()!;
@@ -51,17 +56,20 @@ export async function collectQuantities(
     }
     const baseline = savingBaselineOf(q.device, opts.measures);
     if (baseline) {
+      // The baseline is pro-rated by the time the meter actually reported on in this piece (IPMVP: the
+      // reporting period is where there is metered data), not by the piece's length: a meter whose data
+      // starts mid-month must not be credited with a whole month's baseline.
       const monthMs = piece.monthWindow.to - piece.monthWindow.from;
-      const periodMs = piece.to - piece.from;
+      const coveredMs = coveredOf(q.device.id);
       if ('kwhPerMonth' in baseline) {
-        q.baselineKwh = baselineForPeriod({ baseline_kwh_month: baseline.kwhPerMonth, period_ms: periodMs, month_ms: monthMs });
+        q.baselineKwh = baselineForPeriod({ baseline_kwh_month: baseline.kwhPerMonth, period_ms: coveredMs, month_ms: monthMs });
       } else {
-        // The same calendar month of the baseline year, from the device's own history, pro-rated.
+        // The same calendar month of the baseline year, from the device's own history.
         const baseMonth = `${baseline.year}-${piece.month.slice(5)}`;
         let rows = baselineCache.get(baseMonth);
         if (!rows) baselineCache.set(baseMonth, (rows = await store.aggregate(monthWindow(baseMonth, opts.tz))));
         const own = rows.filter((r) => r.device === q.device.id && r.counter === 'import_kwh');
-        q.baselineKwh = own.length === 0 ? null : (own.filter((r) => r.quality !== 'implausible').reduce((a, r) => a + r.amount, 0) * periodMs) / monthMs;
+        q.baselineKwh = own.length === 0 ? null : (own.filter((r) => r.quality !== 'implausible').reduce((a, r) => a + r.amount, 0) * coveredMs) / monthMs;
       }
     }
   }

@@ -204,10 +204,11 @@ export class InfluxStore implements ReadingStore {
     const out = new Map<string, AggregateRow>();
     for (const { i, share, continuing } of rows) {
       const key = `${i.device}|${i.counter}|${i.quality}`;
-      const a = out.get(key) ?? { device: i.device, counter: i.counter, kind: i.kind, site: i.site, sector: i.sector, quality: i.quality, amount: 0, intervals: 0, continuing: 0 };
+      const a = out.get(key) ?? { device: i.device, counter: i.counter, kind: i.kind, site: i.site, sector: i.sector, quality: i.quality, amount: 0, intervals: 0, continuing: 0, covered_ms: 0 };
       a.amount += i.amount * share;
       a.intervals += 1;
       a.continuing += continuing ? 1 : 0;
+      a.covered_ms += (i.t1 - i.t0) * share;
       out.set(key, a);
     }
     for (const inside of await this.insideSums(window)) {
@@ -216,6 +217,7 @@ export class InfluxStore implements ReadingStore {
       if (a) {
         a.amount += inside.amount;
         a.intervals += inside.intervals;
+        a.covered_ms += inside.covered_ms;
       } else out.set(key, inside);
     }
     return [...out.values()];
@@ -225,7 +227,7 @@ export class InfluxStore implements ReadingStore {
   private async insideSums(w: Window, device?: string): Promise<AggregateRow[]> {
     const where = `time >= ${nsOf(w.from)} AND time < ${nsOf(w.to + 1)} AND t0_ms >= ${w.from} AND t0_ms < ${w.to}${device ? ` AND device = ${literal(device)}` : ''}`;
     const statements = QUALITIES.map(
-      (q) => `SELECT sum(amount) AS amount, count(amount) AS n FROM ${INTERVALS} WHERE ${where} AND quality = ${literal(q)} GROUP BY device, counter, kind, site, sector`,
+      (q) => `SELECT sum(amount) AS amount, count(amount) AS n, sum(dt_ms) AS covered FROM ${INTERVALS} WHERE ${where} AND quality = ${literal(q)} GROUP BY device, counter, kind, site, sector`,
     );
     const results = await this.query.statements(statements.join('; '));
     const out: AggregateRow[] = [];
@@ -235,7 +237,7 @@ export class InfluxStore implements ReadingStore {
         if (!row) continue;
         out.push({
           device: s.tags.device!, counter: s.tags.counter!, kind: s.tags.kind as Kind, site: s.tags.site!, sector: s.tags.sector as Sector,
-          quality: QUALITIES[n]!, amount: Number(row.amount), intervals: Number(row.n), continuing: 0,
+          quality: QUALITIES[n]!, amount: Number(row.amount), intervals: Number(row.n), continuing: 0, covered_ms: Number(row.covered ?? 0),
         });
       }
     });

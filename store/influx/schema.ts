@@ -9,8 +9,8 @@ import { formatLine, nsTimestamp } from './line-protocol.js';
  *   string, `seq` integer (−1 when absent), `ts_ms` and `received_at` integer (epoch ms), `extras` JSON
  *   string; time = ts in ns with the seq folded into the sub-millisecond digits, so (device, ts, seq) is
  *   one point and a resend overwrites it with itself;
- * - `intervals`: tags `device`, `counter`, `kind`, `site`, `sector`; fields `t0_ms`, `seq0`, `seq1`
- *   (integer), `v0`, `v1`, `amount` (float), `quality` (string), and the biogas context `ch4_pct`,
+ * - `intervals`: tags `device`, `counter`, `kind`, `site`, `sector`; fields `t0_ms`, `dt_ms`, `seq0`,
+ *   `seq1` (integer), `v0`, `v1`, `amount` (float), `quality` (string), and the biogas context `ch4_pct`,
  *   `temp_c`, `pressure_kpa` (float); time = the end reading's time, so a late reading's new interval
  *   replaces the one it cut;
  * - `receipts`: tag `device`, field `hour_ms` (integer), timed when the readings were written: which
@@ -45,6 +45,7 @@ export interface IntervalPoint extends Interval {
 export function intervalLine(i: IntervalPoint): string {
   const fields: Record<string, number | string | { int: number }> = {
     t0_ms: { int: i.t0 },
+    dt_ms: { int: i.t1 - i.t0 },
     seq0: { int: i.seq0 ?? -1 },
     seq1: { int: i.seq1 ?? -1 },
     v0: i.v0,

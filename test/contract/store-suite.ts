@@ -278,10 +278,13 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         expect(agg).toHaveLength(1);
         expect(agg[0]!.amount).toBeCloseTo(5, 9);
         expect(agg[0]!.intervals).toBe(1);
+        // the meter's data covers 1 h of the 2 h window (the electricity-saving baseline is pro-rated by this)
+        expect(agg[0]!.covered_ms).toBe(H);
         // 10:30–11:00 is a quarter of the interval → 2.5 kWh
         const q = await store.aggregate({ from: ten + H / 2, to: ten + H });
         expect(q).toHaveLength(1);
         expect(q[0]!.amount).toBeCloseTo(2.5, 9);
+        expect(q[0]!.covered_ms).toBe(H / 2);
       });
 
       it('a window that only touches an interval end does not include it', async () => {
