@@ -63,11 +63,30 @@ export class InfluxStore implements ReadingStore {
   }
 
   async start(): Promise<void> {
+    await this.checkDatabase();
     if (!this.spool) return;
     await this.spool.open();
     const s = this.spool.stats();
     if (s.records > 0) this.opts.log.info({ records: s.records, bytes: s.bytes }, 'spool has readings from before the restart: replaying them');
     this.drainer = this.drain();
+  }
+
+  /**
+   * A v1 database that does not exist is a settings mistake worth one clear line at start (writes would
+   * wait in the spool until it is created). An unreachable server is not: the spool exists for that.
+   */
+  private async checkDatabase(): Promise<void> {
+    const { target, log } = this.opts;
+    if (target.api !== 'v1' || !target.db) return;
+    try {
+      const series = await this.query.query('SHOW DATABASES');
+      const names = series.flatMap((s) => s.rows.map((r) => String(r.name)));
+      if (!names.includes(target.db)) {
+        log.error({ db: target.db, url: target.url }, `InfluxDB has no database "${target.db}": create it (CREATE DATABASE "${target.db}"); readings wait in the spool meanwhile`);
+      }
+    } catch (err) {
+      log.warn({ url: target.url, err: (err as Error).message }, 'InfluxDB not reachable at start; readings wait in the spool until it is');
+    }
   }
 
   async writeBatch(readings: StoredReading[]): Promise<WriteResult> {

@@ -8,7 +8,7 @@ export interface Series {
 }
 
 interface RawAnswer {
-  results?: Array<{ statement_id?: number; error?: string; series?: Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }> }>;
+  results?: Array<{ statement_id?: number; error?: string; series?: Array<{ name: string; tags?: Record<string, string>; columns: string[]; values?: unknown[][] }> }>;
   error?: string;
 }
 
@@ -68,7 +68,7 @@ export class InfluxQuery {
       return (r.series ?? []).map((s) => ({
         name: s.name,
         tags: s.tags ?? {},
-        rows: s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]]))),
+        rows: (s.values ?? []).map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]]))),
       }));
     });
   }

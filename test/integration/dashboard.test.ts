@@ -24,50 +24,9 @@ const TZ = 'Asia/Taipei';
 const WIDTH = 1400;
 const HEIGHT = 1000;
 
-/** `Summary` of accounting/ledger/ledger.ts, as JSON. */
-interface Summary {
-  from: string;
-  to: string;
-  avoided_tco2e: number;
-  inventory_tco2e: number;
-  by_stream: { pv: number; biogas: number; ev_charging: number; electricity_saving: number; generation: number };
-  by_sector: Record<string, number>;
-  energy_kwh: { pv: number; biogas_generation: number; ev_charging: number; consumption: number; generation: number };
-  methane_t: number;
-  provisional: boolean;
-  sold_as_credits_tco2e: number;
-  factors: Array<{ id: string; name: string; variant: string | null; data_year: number | null; value: number; unit: string; status: string }>;
-  grid_factors: Array<{ year: number; id: string; kgco2e_per_kwh: number; provisional: boolean }>;
-  quality: Record<string, number>;
-  gwp_set: string;
-}
-
-/** `BudgetProgress` of accounting/budget-progress.ts, as JSON (the parts the page shows). */
-interface Budget {
-  budget: { id: string; name: string; period: { from: string; to: string }; target_year: number };
-  year: number;
-  period_status: 'before_period' | 'in_period' | 'after_period';
-  as_of: string;
-  elapsed_share_of_year: number;
-  measures: Array<{
-    id: string;
-    name_zh: string;
-    name_en: string;
-    sector: string | null;
-    metered: boolean;
-    stream: string | null;
-    sold_as_credits: boolean;
-    target_tco2e: number;
-    target_to_date_tco2e: number;
-    achieved_tco2e: number;
-    sold_tco2e: number;
-    progress_pct: number | null;
-    projected_year_end_tco2e: number;
-    devices: number;
-  }>;
-  unlinked_devices: Array<{ device: string; measure: string }>;
-  totals: { target_tco2e: number; achieved_tco2e: number; sold_tco2e: number };
-}
+// The API's own types: a change to the summary or budget answers breaks this test at compile time.
+type Summary = import('../../accounting/ledger/ledger.js').Summary;
+type Budget = import('../../accounting/budget-progress.js').BudgetProgress;
 
 /** The five streams the stream chart shows, in its order. */
 const STREAM_LABELS: Array<[keyof Summary['by_stream'], string]> = [
