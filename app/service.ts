@@ -142,6 +142,7 @@ export class Service {
       health: () => this.health(),
       healthDetails: () => this.healthDetails(),
       restateForFactor: (version) => scheduler.restateForFactor(version),
+      computeRollup: (month) => scheduler.computeNow(month),
     });
     await this.http.listen({ port: config.httpPort, host: config.host });
     const httpPort = (this.http.server.address() as AddressInfo).port;

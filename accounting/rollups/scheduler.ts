@@ -3,7 +3,7 @@ import type { Logger } from '../../app/logger.js';
 import type { ReadingStore } from '../../store/types.js';
 import type { FactorVersion } from '../factors/types.js';
 import { monthOf, shiftMonth } from '../periods.js';
-import type { MonthlyRollups, RollupTrigger } from './monthly.js';
+import type { ComputeResult, MonthlyRollups, RollupTrigger } from './monthly.js';
 
 const LATE_CHECK_LAG_MS = 5_000;
 
@@ -33,19 +33,24 @@ export class RollupScheduler {
     const { tz } = this.opts;
     this.lastCheck = (await this.deps.rollups.lastComputedAt()) ?? Date.now();
     this.jobs.push(new Cron('10 0 1 * *', { timezone: tz, protect: true }, async () => {
-      await this.exclusive(() => this.closeMonth('scheduled'));
+      await this.exclusive(() => this.closeMonth('scheduled')).catch(() => undefined);
     }));
-    this.lateTimer = setInterval(() => void this.exclusive(() => this.recomputeLate()), this.opts.lateCheckS * 1000);
+    this.lateTimer = setInterval(() => void this.exclusive(() => this.recomputeLate()).catch(() => undefined), this.opts.lateCheckS * 1000);
     this.lateTimer.unref();
     // Queued, not awaited: the service is up while a large catch-up runs.
-    void this.exclusive(() => this.closeMonth('catch_up'));
+    void this.exclusive(() => this.closeMonth('catch_up')).catch(() => undefined);
   }
 
-  /** One job at a time: rollups of one month must not interleave. */
-  private exclusive(job: () => Promise<unknown>): Promise<unknown> {
-    const next = (this.running ?? Promise.resolve()).then(job).catch((err: Error) => this.deps.log.error({ err: err.message }, 'rollup job failed'));
-    this.running = next;
-    return next;
+  /** One job at a time: rollups of one month must not interleave (revision numbers would collide). */
+  private exclusive<T>(job: () => Promise<T>): Promise<T> {
+    const result = (this.running ?? Promise.resolve()).then(job);
+    this.running = result.catch((err: Error) => this.deps.log.error({ err: err.message }, 'rollup job failed'));
+    return result;
+  }
+
+  /** An on-demand rollup (HTTP), queued with the scheduled jobs; rejects if it fails. */
+  computeNow(month: string): Promise<ComputeResult> {
+    return this.exclusive(() => this.deps.rollups.compute(month, 'manual'));
   }
 
   /** Rolls up the previous month; on catch-up only if it has no revision yet. */
@@ -57,10 +62,6 @@ export class RollupScheduler {
   }
 
   /** Recomputes closed months (with a rollup) that readings received since the last check fell into. */
-  recomputeLateNow(): Promise<unknown> {
-    return this.exclusive(() => this.recomputeLate());
-  }
-
   private async recomputeLate(): Promise<string[]> {
     // A few seconds behind the clock, so a write stamped just before `until` but still in flight is
     // seen by the next check rather than missed.
@@ -83,7 +84,7 @@ export class RollupScheduler {
   }
 
   /** After a new factor version: every rolled-up month it may affect is recomputed. */
-  restateForFactor(version: FactorVersion): Promise<unknown> {
+  restateForFactor(version: FactorVersion): Promise<ComputeResult[]> {
     return this.exclusive(() => this.deps.rollups.restateFor(version));
   }
 

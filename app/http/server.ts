@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Accounts } from '../../accounting/accounts.js';
-import { newFactorSchema } from '../../accounting/factors/types.js';
+import { newFactorSchema, type FactorVersion } from '../../accounting/factors/types.js';
+import type { ComputeResult } from '../../accounting/rollups/monthly.js';
 import { MONTH_PATTERN, monthOf, thisMonthSoFar } from '../../accounting/periods.js';
 import { zodToFieldErrors } from '../../devices/payload.js';
 import { DuplicateIdError, registrationSchema, type DeviceRegistry } from '../../devices/registry.js';
@@ -28,7 +29,9 @@ export interface HttpDeps {
   /** extra facts for /healthz that do not decide up or down (e.g. InfluxDB reachable, spool depth) */
   healthDetails?: () => Record<string, unknown>;
   /** restates the rolled-up months a new factor version may change (serialised with the scheduler) */
-  restateForFactor: (version: import('../../accounting/factors/types.js').FactorVersion) => Promise<unknown>;
+  restateForFactor: (version: FactorVersion) => Promise<ComputeResult[]>;
+  /** an on-demand rollup, queued with the scheduler's jobs so revisions never collide */
+  computeRollup: (month: string) => Promise<ComputeResult>;
 }
 
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
@@ -137,7 +140,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     if (q.data.month > monthOf(Date.now(), deps.timeZone)) {
       return reply.code(400).send({ error: 'invalid query', issues: [{ field: 'month', reason: 'is in the future' }] });
     }
-    const r = await deps.accounts.rollups.compute(q.data.month, 'manual');
+    const r = await deps.computeRollup(q.data.month);
     return reply.code(r.created ? 201 : 200).send({ month: r.month, revision: r.revision, created: r.created, changes: r.changes, devices: r.rows.length });
   });
 
@@ -154,8 +157,8 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     if (!body.success) return badRequest(reply, body.error, 'body');
     const version = await deps.accounts.factors.add(body.data);
     deps.log.info({ id: version.id }, 'factor version added');
-    const restated = (await deps.restateForFactor(version)) as Array<{ month: string; revision: number; created: boolean }> | undefined;
-    return reply.code(201).send({ version, restated: (restated ?? []).map((r) => ({ month: r.month, revision: r.revision, created: r.created })) });
+    const restated = await deps.restateForFactor(version);
+    return reply.code(201).send({ version, restated: restated.map((r) => ({ month: r.month, revision: r.revision, created: r.created })) });
   });
 
   app.get('/api/live', (req, reply) => {
