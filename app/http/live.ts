@@ -7,6 +7,8 @@ type Listener = (s: Summary) => void;
 /**
  * One summary computation shared by every `GET /api/live` subscriber: at most once a second, only
  * while someone listens, pushed only when a total changed (the moving `to` alone is not a change).
+ * When a computation takes long (a month of many devices), the next one waits ten times as long, so an
+ * open dashboard never keeps the machine busy.
  */
 export class LiveSummary {
   private listeners = new Set<Listener>();
@@ -14,6 +16,7 @@ export class LiveSummary {
   private last?: Summary;
   private lastKey = '';
   private busy = false;
+  private notBefore = 0;
 
   constructor(private readonly deps: Pick<HttpDeps, 'accounts' | 'timeZone' | 'log'>) {}
 
@@ -32,8 +35,9 @@ export class LiveSummary {
   }
 
   private async tick(): Promise<void> {
-    if (this.busy) return;
+    if (this.busy || Date.now() < this.notBefore) return;
     this.busy = true;
+    const started = Date.now();
     try {
       const now = Date.now();
       const s = await this.deps.accounts.ledger.summary(thisMonthSoFar(now, this.deps.timeZone));
@@ -47,6 +51,7 @@ export class LiveSummary {
       this.deps.log.warn({ err: (err as Error).message }, 'live summary failed');
     } finally {
       this.busy = false;
+      this.notBefore = Date.now() + 10 * (Date.now() - started);
     }
   }
 
