@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { Budget } from './budget/budget.js';
-import type { LedgerRow, MeasureInfo, Stream } from './ledger/device-row.js';
+import type { LedgerRow, MeasureInfo } from './ledger/device-row.js';
 import type { Ledger } from './ledger/ledger.js';
 import { monthOf, splitByMonth } from './periods.js';
 import type { MonthlyRollups } from './rollups/monthly.js';
@@ -60,7 +60,7 @@ export interface BudgetProgress {
 
 /** Budget measures as the ledger needs them (stream, carbon-credit flag), by measure id. */
 export function measureInfo(budget: Budget): Map<string, MeasureInfo> {
-  return new Map(budget.measures.map((m) => [m.id, { stream: (m.stream ?? null) as Stream | null, sold_as_credits: m.sold_as_credits === true }]));
+  return new Map(budget.measures.map((m) => [m.id, { stream: m.stream, sold_as_credits: m.sold_as_credits === true }]));
 }
 
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;

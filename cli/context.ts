@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { openAccounts, type Accounts } from '../accounting/accounts.js';
+import { MONTH_PATTERN } from '../accounting/periods.js';
 import { ConfigError, loadConfig, type Config } from '../app/config.js';
 import { DeviceRegistry } from '../devices/registry.js';
 import { createLogger } from '../app/logger.js';
@@ -57,6 +58,6 @@ export async function openCliContext(opts: { dataDir?: string }): Promise<CliCon
 
 /** A `--month` value: YYYY-MM. */
 export function parseMonth(value: string): string {
-  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(value)) throw new Error(`--month must be YYYY-MM, got "${value}"`);
+  if (!MONTH_PATTERN.test(value)) throw new Error(`--month must be YYYY-MM, got "${value}"`);
   return value;
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { STREAMS } from '../ledger/device-row.js';
 import { SECTORS } from '../../devices/kinds.js';
 
 /**
@@ -16,8 +17,6 @@ import { SECTORS } from '../../devices/kinds.js';
 export const BUDGET_FILE_NAME = 'kaohsiung-2027-2028.json';
 
 /** The device streams a budget measure can be fed by. `generation`: a plain generation meter (small hydro). */
-export const BUDGET_STREAMS = ['pv', 'biogas', 'ev_charging', 'electricity_saving', 'generation'] as const;
-export type BudgetStream = (typeof BUDGET_STREAMS)[number];
 
 export const SCOPES = ['1', '2', '1&2'] as const;
 
@@ -55,7 +54,7 @@ export const measureSchema = z.strictObject({
   reduction_2028_10kt: num().min(0),
   reduction_2028_tco2e: num().min(0),
   metered: z.boolean(),
-  stream: z.enum(BUDGET_STREAMS).nullable(),
+  stream: z.enum(STREAMS).nullable(),
   metering_note: text().optional(),
   report_section: text(),
   formula: text(),

@@ -8,7 +8,6 @@ import { methaneTonnes, normalCubicMetres } from '../methods/biogas.js';
 import { monthWindow } from '../periods.js';
 import { savingBaselineOf, type DeviceQuantities, type MeasureInfo } from './device-row.js';
 
-export { overlapShare };
 
 const emptyQuality = (): Record<IntervalQuality, number> => ({ ok: 0, reset: 0, wrap: 0, implausible: 0 });
 

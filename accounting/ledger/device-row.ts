@@ -151,16 +151,18 @@ export function deviceRow(q: DeviceQuantities, ctx: RowContext): LedgerRow {
         notes.push(p.error);
         break;
       }
-      if (d.params.baseline_kgco2e_per_km === undefined && p.vehicle_class !== 'bus') {
-        used.add(ctx.factors.pick('vehicle_baseline_kgco2e_per_km', p.vehicle_class, ctx.date).id);
-      }
-      if (d.params.kwh_per_km === undefined && p.vehicle_class !== 'bus') {
-        used.add(ctx.factors.pick('vehicle_kwh_per_km', p.vehicle_class, ctx.date).id);
-      }
+      // A value the charger declares wins; otherwise the registry's version for its vehicle class (a bus
+      // has none: evParams already refused a bus without both numbers).
+      const fromRegistry = (name: 'vehicle_kwh_per_km' | 'vehicle_baseline_kgco2e_per_km', declared: number | undefined) => {
+        if (declared !== undefined) return declared;
+        const v = ctx.factors.pick(name, p.vehicle_class, ctx.date);
+        used.add(v.id);
+        return v.value;
+      };
       const r = evChargingMethod.compute({
         energy_kwh: energy,
-        kwh_per_km: d.params.kwh_per_km ?? ctx.factors.pick('vehicle_kwh_per_km', p.vehicle_class, ctx.date).value,
-        baseline_kgco2e_per_km: d.params.baseline_kgco2e_per_km ?? ctx.factors.pick('vehicle_baseline_kgco2e_per_km', p.vehicle_class, ctx.date).value,
+        kwh_per_km: fromRegistry('vehicle_kwh_per_km', d.params.kwh_per_km),
+        baseline_kgco2e_per_km: fromRegistry('vehicle_baseline_kgco2e_per_km', d.params.baseline_kgco2e_per_km),
         grid_kgco2e_per_kwh: ef,
       });
       avoided = r.avoided_tco2e;

@@ -52,10 +52,6 @@ export class Ledger {
     return this.opts.tz;
   }
 
-  get measures(): ReadonlyMap<string, MeasureInfo> {
-    return this.opts.measures;
-  }
-
   /** Devices in the accounts: all of them, but the demo fleet only while no real device exists. */
   async accountedDevices(): Promise<Map<string, Device>> {
     const all = (await this.opts.registry.list()).filter((d) => d.role === 'device');
