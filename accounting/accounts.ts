@@ -1,11 +1,14 @@
 import type { DeviceRegistry } from '../devices/registry.js';
-import type { StateDb } from '../store/state-db.js';
+import type { StateDb, TableSet } from '../lib/state-db.js';
 import type { ReadingStore } from '../store/types.js';
 import { loadBudget, type Budget } from './budget/budget.js';
 import { budgetProgress, measureInfo } from './budget-progress.js';
-import { FactorRegistry } from './factors/registry.js';
+import { factorTables, FactorRegistry } from './factors/registry.js';
 import { Ledger } from './ledger/ledger.js';
-import { MonthlyRollups } from './rollups/monthly.js';
+import { MonthlyRollups, rollupTables } from './rollups/monthly.js';
+
+/** The accounting room's tables in the state database. */
+export const accountingTables: readonly TableSet[] = [factorTables, rollupTables];
 
 /** The accounting room, assembled: factor registry, budget, ledgers, rollups. Used by the service and the CLI. */
 export interface Accounts {
@@ -16,18 +19,27 @@ export interface Accounts {
   progress: (opts?: { year?: number; now?: number }) => ReturnType<typeof budgetProgress>;
 }
 
-export async function openAccounts(deps: {
+export interface AccountsDeps {
   state: StateDb;
   store: ReadingStore;
   registry: DeviceRegistry;
   tz: string;
   gwpSet: string;
   budgetFile?: string;
-}): Promise<Accounts> {
+}
+
+/** The accounting room's parts, wired (reads the budget file; touches no database). */
+export function createAccounts(deps: AccountsDeps): Accounts {
   const factors = new FactorRegistry(deps.state);
-  await factors.ensureBuiltins();
   const budget = loadBudget(deps.budgetFile);
   const ledger = new Ledger({ store: deps.store, registry: deps.registry, factors, measures: measureInfo(budget), tz: deps.tz, gwpSet: deps.gwpSet });
-  const rollups = new MonthlyRollups(deps.state, ledger);
+  const rollups = new MonthlyRollups(deps.state, ledger, factors);
   return { factors, budget, ledger, rollups, progress: (opts) => budgetProgress(budget, { ledger, rollups }, opts) };
+}
+
+/** The accounting room for a command or a test: wired, with the built-in factor versions written. */
+export async function openAccounts(deps: AccountsDeps): Promise<Accounts> {
+  const accounts = createAccounts(deps);
+  await accounts.factors.ensureBuiltins();
+  return accounts;
 }

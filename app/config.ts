@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { InfluxSettings } from '../store/open-store.js';
 
 /**
  * Every setting of the service, read from the environment and validated once at start.
@@ -182,7 +183,7 @@ export interface Config {
   gwpSet: 'ar4' | 'ar5' | 'ar6';
   rollupLateCheckS: number;
   spoolMaxBytes: number;
-  influx?: { url: string; token?: string; org?: string; bucket?: string; api: 'v1' | 'v2'; db?: string };
+  influx?: InfluxSettings;
 }
 
 export class ConfigError extends Error {}

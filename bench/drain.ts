@@ -7,7 +7,7 @@
  */
 import { pino } from 'pino';
 import { InfluxStore } from '../store/influx/influx-store.js';
-import type { StoredReading } from '../store/types.js';
+import type { StoredReading } from '../ingest/reading.js';
 import { startInfluxd } from '../test/helpers/influxdb.js';
 import { tempDir } from '../test/helpers/service.js';
 

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { SqliteStore } from '../store/sqlite-store.js';
-import type { StoredReading } from '../store/types.js';
+import type { StoredReading } from '../ingest/reading.js';
 import { registerDevice, startService, tempDir, type RunningService } from '../test/helpers/service.js';
 
 const READINGS = Number(process.env.BENCH_READINGS ?? 10_000);

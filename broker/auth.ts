@@ -1,12 +1,22 @@
 import type { AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import type { Logger } from '../app/logger.js';
-import type { Metrics } from '../app/metrics.js';
+import type { Logger } from 'pino';
 import type { Device, DeviceRegistry } from '../devices/registry.js';
 import { parseTopic, topicFor, TOPIC_ROOT } from '../devices/topics.js';
+import type { BrokerMetrics } from './metrics.js';
 
-/** Ingest's in-process tap: resolves once the message is durable (stored or quarantined). */
-export type TelemetrySink = (msg: { topic: string; payload: Buffer; device: Device }) => Promise<unknown>;
+/** A telemetry publish the broker has authorised: the topic is the device's own. */
+export interface AuthorizedTelemetry {
+  topic: string;
+  payload: Buffer;
+  device: Device;
+}
+
+/**
+ * Takes authorised telemetry (ingest's embedded source registers one); resolves once the message is
+ * durable. The broker sends the QoS 1 PUBACK only then; a rejection closes the connection unacknowledged.
+ */
+export type TelemetryHandler = (msg: AuthorizedTelemetry) => Promise<unknown>;
 
 /** Failed logins allowed per client address before that address is refused for a while. */
 export const AUTH_FAILURES_ALLOWED = 10;
@@ -36,11 +46,12 @@ function remoteAddress(client: Client): string {
  * - repeated failures from one address are refused without checking (rate limit);
  * - a device publishes only to its own telemetry and status topics and subscribes only to its own
  *   errors topic; a viewer subscribes to netzero/v1/# and publishes nothing;
- * - telemetry goes to ingest before aedes may send the PUBACK (aedes writes the PUBACK after
- *   authorizePublish calls back, lib/handlers/publish.js), so QoS 1 is acknowledged only when durable.
+ * - authorised telemetry goes to the registered handler before aedes may send the PUBACK (aedes writes
+ *   the PUBACK after authorizePublish calls back, lib/handlers/publish.js), so QoS 1 is acknowledged
+ *   only when durable; with no handler registered (ingest not up, or stopping) it is refused, unacknowledged.
  */
-export function createAuthHooks(deps: { registry: DeviceRegistry; metrics: Metrics; log: Logger; sink: TelemetrySink }) {
-  const { registry, metrics, log, sink } = deps;
+export function createAuthHooks(deps: { registry: DeviceRegistry; metrics: BrokerMetrics; log: Logger; telemetry: () => TelemetryHandler | undefined }) {
+  const { registry, metrics, log } = deps;
   const devices = new WeakMap<Client, Device>();
   const limiter = new RateLimiterMemory({
     points: AUTH_FAILURES_ALLOWED,
@@ -91,7 +102,12 @@ export function createAuthHooks(deps: { registry: DeviceRegistry; metrics: Metri
       return done(new Error(`not authorized to publish to ${packet.topic}`));
     }
     if (t.channel === 'status') return done(null);
-    sink({ topic: packet.topic, payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), device }).then(
+    const handler = deps.telemetry();
+    if (!handler) {
+      log.warn({ device: device.id }, 'telemetry refused: ingest is not accepting; the device resends after reconnecting');
+      return done(new Error('ingest is not accepting telemetry'));
+    }
+    handler({ topic: packet.topic, payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), device }).then(
       () => done(null),
       (err: Error) => {
         // Not durable: no PUBACK. The client is disconnected and resends after reconnecting.

@@ -3,10 +3,11 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Aedes, type Client } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import type { Logger } from '../app/logger.js';
-import type { Metrics } from '../app/metrics.js';
+import type { Logger } from 'pino';
 import type { DeviceRegistry } from '../devices/registry.js';
-import { createAuthHooks, type TelemetrySink } from './auth.js';
+import type { Room, RoomHealth } from '../lib/rooms.js';
+import { createAuthHooks, type TelemetryHandler } from './auth.js';
+import type { BrokerMetrics } from './metrics.js';
 import { limitPacketSize, MAX_PACKET_BYTES } from './packet-limit.js';
 
 export interface BrokerOptions {
@@ -18,24 +19,26 @@ export interface BrokerOptions {
 
 /**
  * The embedded MQTT broker (aedes) with a TCP listener and an optional WebSocket listener on `/mqtt`.
- * Devices authenticate against the registry; ingest taps telemetry in-process through `sink`, and the
- * QoS 1 PUBACK waits for it (see ./auth.ts).
+ * Devices authenticate against the registry; authorised telemetry goes to the handler ingest registers
+ * (`setTelemetryHandler`), and the QoS 1 PUBACK waits for it (see ./auth.ts).
  */
-export class EmbeddedBroker {
+export class EmbeddedBroker implements Room {
+  readonly name = 'broker';
   private aedes?: Aedes;
+  private telemetry?: TelemetryHandler;
   private tcp?: net.Server;
   private wsHttp?: http.Server;
   private wss?: WebSocketServer;
-  ports: { mqtt?: number; ws?: number } = {};
+  private bound: { mqtt?: number; ws?: number } = {};
 
   constructor(
-    private readonly deps: { registry: DeviceRegistry; metrics: Metrics; log: Logger; sink: TelemetrySink },
+    private readonly deps: { registry: DeviceRegistry; metrics: BrokerMetrics; log: Logger },
     private readonly opts: BrokerOptions,
   ) {}
 
   async start(): Promise<void> {
     const { log, metrics } = this.deps;
-    const hooks = createAuthHooks(this.deps);
+    const hooks = createAuthHooks({ ...this.deps, telemetry: () => this.telemetry });
     const aedes = await Aedes.createBroker({
       id: 'netzero',
       authenticate: hooks.authenticate,
@@ -57,7 +60,7 @@ export class EmbeddedBroker {
     };
 
     this.tcp = net.createServer((socket) => handle(socket));
-    this.ports.mqtt = await listen(this.tcp, this.opts.port, this.opts.host);
+    this.bound.mqtt = await listen(this.tcp, this.opts.port, this.opts.host);
 
     if (this.opts.wsPort !== 0) {
       this.wsHttp = http.createServer((_req, res) => {
@@ -65,9 +68,9 @@ export class EmbeddedBroker {
       });
       this.wss = new WebSocketServer({ server: this.wsHttp, path: '/mqtt', maxPayload: MAX_PACKET_BYTES * 2 });
       this.wss.on('connection', (ws, req) => handle(createWebSocketStream(ws), req));
-      this.ports.ws = await listen(this.wsHttp, this.opts.wsPort, this.opts.host);
+      this.bound.ws = await listen(this.wsHttp, this.opts.wsPort, this.opts.host);
     }
-    log.info({ ports: this.ports }, 'mqtt broker listening');
+    log.info({ ports: this.bound }, 'mqtt broker listening');
   }
 
   /** Publish from the pipeline itself (errors topic); not subject to device authorization. */
@@ -80,8 +83,22 @@ export class EmbeddedBroker {
     );
   }
 
+  /** Where authorised telemetry goes from now on; `undefined` refuses it (unacknowledged, so devices resend). */
+  setTelemetryHandler(handler: TelemetryHandler | undefined): void {
+    this.telemetry = handler;
+  }
+
   healthy(): boolean {
     return !!this.aedes && !this.aedes.closed && !!this.tcp?.listening;
+  }
+
+  health(): RoomHealth {
+    return { verdict: { broker: this.healthy() } };
+  }
+
+  /** The ports bound once started (`ws` absent when WebSocket is off). */
+  ports(): { mqtt?: number; ws?: number } {
+    return { ...this.bound };
   }
 
   /** Stop accepting connections, close clients (their Last Will fires), close the broker. */

@@ -6,7 +6,8 @@ import { DeviceRegistry } from '../devices/registry.js';
 import { createLogger } from '../app/logger.js';
 import { openReadingStore } from '../store/open-store.js';
 import type { ReadingStore } from '../store/types.js';
-import { openStateDb, type StateDb } from '../store/state-db.js';
+import type { StateDb } from '../lib/state-db.js';
+import { openServiceState } from '../app/state.js';
 
 export interface CliContext {
   config: Config;
@@ -37,7 +38,7 @@ export function cliConfig(opts: { dataDir?: string }): Config {
  */
 export async function openCliContext(opts: { dataDir?: string }): Promise<CliContext> {
   const config = cliConfig(opts);
-  const state = await openStateDb(config.dataDir);
+  const state = await openServiceState(config.dataDir);
   // Query only: the service (if running) owns the spool; this command reads what reached the store.
   const store = openReadingStore(config, { log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel), queryOnly: true });
   await store.start();

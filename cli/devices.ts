@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { openStateDb } from '../store/state-db.js';
+import { openServiceState } from '../app/state.js';
 import { parseParamFlag } from '../devices/params.js';
 import { zodToFieldErrors } from '../devices/payload.js';
 import { DeviceRegistry, DuplicateIdError, registrationSchema } from '../devices/registry.js';
@@ -46,7 +46,7 @@ export function registerDeviceCommands(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const db = await openStateDb(dataDirOf(opts));
+      const db = await openServiceState(dataDirOf(opts));
       try {
         const reg = await new DeviceRegistry(db).register(parsed.data);
         if (opts.json) process.stdout.write(`${JSON.stringify(reg)}\n`);
@@ -67,7 +67,7 @@ export function registerDeviceCommands(program: Command): void {
     .option('--data-dir <dir>', 'data directory (default: NETZERO_DATA_DIR or ./data)')
     .option('--json', 'print JSON')
     .action(async (opts) => {
-      const db = await openStateDb(dataDirOf(opts));
+      const db = await openServiceState(dataDirOf(opts));
       try {
         const list = await new DeviceRegistry(db).list();
         if (opts.json) {

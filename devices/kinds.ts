@@ -1,5 +1,5 @@
-import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { parseIsoWithOffset } from '../lib/time.js';
 
 /**
  * The four device kinds and their reading fields, exactly as in ../shared/contract.md ("Payload").
@@ -33,7 +33,6 @@ const finite = () =>
 const counter = () => finite().min(0, { error: 'must not be negative (cumulative counter)' });
 
 const MIN_TS = Date.UTC(2000, 0, 1);
-const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 /** `ts`: ISO 8601 with an offset, or epoch milliseconds; normalised to epoch ms. */
 export const tsSchema = z
@@ -46,20 +45,12 @@ export const tsSchema = z
   .transform((v, ctx) => {
     let ms: number;
     if (typeof v === 'string') {
-      if (!ISO_WITH_OFFSET.test(v)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `must be ISO 8601 with an offset (e.g. 2026-11-22T10:00:00+08:00), got "${v.slice(0, 40)}"`,
-        });
+      const parsed = parseIsoWithOffset(v);
+      if ('reason' in parsed) {
+        ctx.addIssue({ code: 'custom', message: parsed.reason });
         return z.NEVER;
       }
-      // Luxon, not Date.parse: Date.parse rolls 2026-02-30 over to 2 March instead of refusing it.
-      const dt = DateTime.fromISO(v, { setZone: true });
-      if (!dt.isValid) {
-        ctx.addIssue({ code: 'custom', message: `is not a valid date: "${v.slice(0, 40)}" (${dt.invalidExplanation ?? dt.invalidReason})` });
-        return z.NEVER;
-      }
-      ms = dt.toMillis();
+      ms = parsed.ms;
     } else {
       if (!Number.isFinite(v) || !Number.isInteger(v)) {
         ctx.addIssue({ code: 'custom', message: 'epoch milliseconds must be a finite integer' });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import type { StateDb } from '../store/state-db.js';
+import type { StateDb, TableSet } from '../lib/state-db.js';
 import { generateSecret, hashSecret, verifySecret } from './credentials.js';
 import { KINDS, SECTORS, type Kind, type Sector } from './kinds.js';
 import { deviceParamsSchema, type DeviceParams } from './params.js';
@@ -60,6 +61,50 @@ export interface Registration {
 
 export class DuplicateIdError extends Error {}
 
+export interface DevicesTable {
+  id: string;
+  role: 'device' | 'viewer';
+  kind: string | null;
+  site: string;
+  sector: string | null;
+  measure: string | null;
+  name: string | null;
+  params: string; // JSON
+  secret_hash: string;
+  demo: number; // 1 for the built-in demo fleet
+  created_at: string; // ISO
+}
+
+interface Tables {
+  devices: DevicesTable;
+}
+
+/** The registry's table in the state database. `ifNotExists`: data dirs from before each room kept its own migrations already have it. */
+export const registryTables: TableSet = {
+  owner: 'registry',
+  migrations: {
+    '0001_devices': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('devices')
+          .ifNotExists()
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text')
+          .addColumn('site', 'text', (c) => c.notNull())
+          .addColumn('sector', 'text')
+          .addColumn('measure', 'text')
+          .addColumn('name', 'text')
+          .addColumn('params', 'text', (c) => c.notNull().defaultTo('{}'))
+          .addColumn('secret_hash', 'text', (c) => c.notNull())
+          .addColumn('demo', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
+  },
+};
+
 const PREFIX: Record<Kind, string> = { smart_meter: 'sm', pv_inverter: 'pv', biogas: 'bg', ev_charger: 'ev' };
 const CACHE_MS = 5_000;
 
@@ -83,8 +128,11 @@ function toDevice(row: NonNullable<Row>): Device {
 /** The device registry: ids, kinds, sites, sectors, measures, params and secret hashes. */
 export class DeviceRegistry {
   private cache = new Map<string, { at: number; device: Device | null; hash: string | null }>();
+  private readonly db: Kysely<Tables>;
 
-  constructor(private readonly db: StateDb) {}
+  constructor(state: StateDb) {
+    this.db = state;
+  }
 
   private rawRow(id: string) {
     return this.db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();

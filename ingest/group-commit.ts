@@ -1,5 +1,5 @@
-import type { Metrics } from '../app/metrics.js';
-import type { ReadingStore, StoredReading } from '../store/types.js';
+import type { IngestMetrics } from './metrics.js';
+import type { DurableWriter, StoredReading } from './reading.js';
 
 interface Pending {
   readings: StoredReading[];
@@ -27,8 +27,8 @@ export class GroupCommitter {
   private closed = false;
 
   constructor(
-    private readonly store: ReadingStore,
-    private readonly metrics: Metrics,
+    private readonly writer: DurableWriter,
+    private readonly metrics: IngestMetrics,
     private readonly opts: GroupCommitOptions = { maxBatch: 2000, maxDelayMs: 0 },
   ) {}
 
@@ -74,11 +74,10 @@ export class GroupCommitter {
     const all = batch.length === 1 ? batch[0]!.readings : batch.flatMap((p) => p.readings);
     const stop = this.metrics.storeLatency.startTimer();
     try {
-      const result = await this.store.writeBatch(all);
+      const result = await this.writer.writeBatch(all);
       stop();
       this.metrics.batchSize.observe(n);
       this.metrics.committed.inc(result.inserted);
-      this.metrics.duplicates.inc(result.duplicates);
       for (const p of batch) p.resolve();
     } catch (err) {
       stop();

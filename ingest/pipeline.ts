@@ -1,10 +1,10 @@
-import type { Logger } from '../app/logger.js';
-import type { Metrics } from '../app/metrics.js';
+import type { Logger } from 'pino';
 import type { Device, DeviceRegistry } from '../devices/registry.js';
 import { parsePayload, type FieldError, type Rejection } from '../devices/payload.js';
 import { parseTopic, topicFor } from '../devices/topics.js';
-import type { StoredReading } from '../store/types.js';
+import type { StoredReading } from './reading.js';
 import type { GroupCommitter } from './group-commit.js';
+import type { IngestMetrics } from './metrics.js';
 import type { Quarantine } from './quarantine.js';
 
 /** Sends a JSON message to a device's `errors` topic; provided by the source (embedded or external broker). */
@@ -15,7 +15,8 @@ export interface IncomingMessage {
   payload: Buffer;
   /** the authenticated device, when the source knows it (embedded broker) */
   device?: Device;
-  source: 'embedded' | 'external';
+  /** the source's name, a label of `netzero_messages_in_total` */
+  source: string;
 }
 
 /** What the pipeline did with one message; `durable` is true once everything in it is stored or quarantined. */
@@ -36,7 +37,7 @@ export class IngestPipeline {
       registry: DeviceRegistry;
       committer: GroupCommitter;
       quarantine: Quarantine;
-      metrics: Metrics;
+      metrics: IngestMetrics;
       log: Logger;
       publishError: ErrorPublisher;
     },

@@ -1,5 +1,43 @@
-import type { StateDb } from '../store/state-db.js';
+import type { Generated, Kysely } from 'kysely';
 import type { FieldError } from '../devices/payload.js';
+import { topicFor } from '../devices/topics.js';
+import type { StateDb, TableSet } from '../lib/state-db.js';
+import type { StoredReading } from './reading.js';
+
+export interface QuarantineTable {
+  id: Generated<number>;
+  device_id: string | null;
+  topic: string;
+  received_at: string; // ISO
+  errors: string; // JSON [{field, reason}]
+  raw: string;
+}
+
+interface Tables {
+  quarantine: QuarantineTable;
+}
+
+/** The quarantine's table in the state database. `ifNotExists`: data dirs from before each room kept its own migrations already have it. */
+export const quarantineTables: TableSet = {
+  owner: 'quarantine',
+  migrations: {
+    '0001_quarantine': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('quarantine')
+          .ifNotExists()
+          .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+          .addColumn('device_id', 'text')
+          .addColumn('topic', 'text', (c) => c.notNull())
+          .addColumn('received_at', 'text', (c) => c.notNull())
+          .addColumn('errors', 'text', (c) => c.notNull())
+          .addColumn('raw', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('quarantine_device').ifNotExists().on('quarantine').columns(['device_id', 'id']).execute();
+      },
+    },
+  },
+};
 
 export interface QuarantineEntry {
   id: number;
@@ -12,7 +50,11 @@ export interface QuarantineEntry {
 
 /** Rejected messages, kept with their reasons and raw payload (relational state, via Kysely). */
 export class Quarantine {
-  constructor(private readonly db: StateDb) {}
+  private readonly db: Kysely<Tables>;
+
+  constructor(state: StateDb) {
+    this.db = state;
+  }
 
   async add(entry: { device: string | null; topic: string; receivedAt: Date; errors: FieldError[]; raw: string }): Promise<number> {
     const r = await this.db
@@ -26,6 +68,19 @@ export class Quarantine {
       })
       .executeTakeFirstOrThrow();
     return Number(r.insertId);
+  }
+
+  /** Readings the store refused after ingest had accepted them (a remote store's 4xx): kept with the store's reason. */
+  async addStoreRejections(readings: readonly StoredReading[], reason: string): Promise<void> {
+    for (const r of readings) {
+      await this.add({
+        device: r.device,
+        topic: topicFor(r.site, r.device, 'telemetry'),
+        receivedAt: new Date(r.receivedAt),
+        errors: [{ field: 'store', reason }],
+        raw: JSON.stringify({ ts: new Date(r.ts).toISOString(), seq: r.seq, ...r.fields, ...r.extras }),
+      });
+    }
   }
 
   async list(opts: { device?: string; limit: number; beforeId?: number }): Promise<QuarantineEntry[]> {

@@ -2,18 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { counters, type Kind, type Sector } from '../devices/kinds.js';
-import { intervalAmount, meanContext, readingContext } from '../ingest/counters.js';
-import type {
-  AggregateRow,
-  Interval,
-  IntervalQuality,
-  ReadingRow,
-  ReadingStore,
-  StoredReading,
-  Window,
-  WriteResult,
-} from './types.js';
-
+import { intervalAmount, meanContext, readingContext } from './intervals.js';
+import type { StoredReading, WriteResult } from '../ingest/reading.js';
+import type { StoreMetrics } from './metrics.js';
+import type { AggregateRow, Interval, IntervalQuality, ReadingRow, ReadingStore, Window } from './types.js';
 
 /** `seq` is part of the primary key; SQLite treats NULLs as distinct, so "no seq" is stored as -1. */
 const NO_SEQ = -1;
@@ -66,10 +58,13 @@ export class SqliteStore implements ReadingStore {
   private stmts?: ReturnType<SqliteStore['prepare']>;
   private writeTx?: (readings: StoredReading[]) => WriteResult;
 
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly metrics?: Pick<StoreMetrics, 'duplicates'>,
+  ) {}
 
-  static inDataDir(dataDir: string): SqliteStore {
-    return new SqliteStore(path.join(dataDir, 'readings.sqlite'));
+  static inDataDir(dataDir: string, metrics?: Pick<StoreMetrics, 'duplicates'>): SqliteStore {
+    return new SqliteStore(path.join(dataDir, 'readings.sqlite'), metrics);
   }
 
   async start(): Promise<void> {
@@ -137,7 +132,9 @@ export class SqliteStore implements ReadingStore {
 
   async writeBatch(readings: StoredReading[]): Promise<WriteResult> {
     if (!this.writeTx) throw new Error('store not started');
-    return this.writeTx(readings);
+    const result = this.writeTx(readings);
+    this.metrics?.duplicates.inc(result.duplicates);
+    return result;
   }
 
   private applyAll(readings: StoredReading[]): WriteResult {

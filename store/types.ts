@@ -1,21 +1,5 @@
 import type { Kind, Sector } from '../devices/kinds.js';
-import type { DeviceParams } from '../devices/params.js';
-
-/** A validated reading with the device facts the store needs (tags, params for counter rules). */
-export interface StoredReading {
-  device: string;
-  kind: Kind;
-  site: string;
-  sector: Sector;
-  params: DeviceParams;
-  /** epoch ms */
-  ts: number;
-  seq: number | null;
-  fields: Record<string, number | string>;
-  extras: Record<string, unknown>;
-  /** epoch ms, when ingest received it */
-  receivedAt: number;
-}
+import type { DurableWriter } from '../ingest/reading.js';
 
 export type IntervalQuality = 'ok' | 'reset' | 'wrap' | 'implausible';
 
@@ -35,11 +19,6 @@ export interface Interval {
   quality: IntervalQuality;
   /** mean of the endpoint readings' context fields (biogas: ch4_pct, temp_c, pressure_kpa) */
   ctx: Record<string, number>;
-}
-
-export interface WriteResult {
-  inserted: number;
-  duplicates: number;
 }
 
 /** Interval amounts summed over a time window, each interval pro rata to its overlap. */
@@ -76,13 +55,13 @@ export interface ReadingRow {
 }
 
 /**
- * The time-series store. `writeBatch` resolves only once the readings are durable; a reading with
- * the same (device, ts, seq) as a stored one is a duplicate and is stored once.
+ * The time-series store: ingest's durable writer (`writeBatch` resolves only once the readings are
+ * durable; a reading with the same (device, ts, seq) as a stored one is stored once) and the queries
+ * accounting and the API read intervals and readings with.
  */
-export interface ReadingStore {
+export interface ReadingStore extends DurableWriter {
   readonly name: string;
   start(): Promise<void>;
-  writeBatch(readings: StoredReading[]): Promise<WriteResult>;
   aggregate(window: Window): Promise<AggregateRow[]>;
   intervals(device: string, window: Window): Promise<Interval[]>;
   readings(device: string, window: Window, limit: number): Promise<ReadingRow[]>;
@@ -94,6 +73,8 @@ export interface ReadingStore {
    */
   receivedHours(after: number, until: number): Promise<number[]>;
   healthy(): boolean;
+  /** Facts for `/healthz` that do not decide up or down (InfluxDB reachable, the spool's depth). */
+  details?(): Record<string, unknown>;
   /** Resolves when everything written so far can be queried (a remote store drains its spool first). */
   settled(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;

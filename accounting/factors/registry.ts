@@ -1,7 +1,59 @@
-import type { StateDb } from '../../store/state-db.js';
+import type { Kysely } from 'kysely';
+import type { StateDb, TableSet } from '../../lib/state-db.js';
 import { BUILTIN_FACTORS } from './builtin.js';
 import { FactorSet } from './factor-set.js';
 import { factorId, newFactorSchema, type FactorName, type FactorStatus, type FactorVersion, type NewFactor } from './types.js';
+
+export interface FactorVersionsTable {
+  id: string;
+  name: string;
+  variant: string | null;
+  version: number;
+  value: number;
+  unit: string;
+  data_year: number | null;
+  valid_from: string | null;
+  valid_to: string | null;
+  published_at: string | null;
+  source: string;
+  status: string;
+  note: string | null;
+  created_at: string;
+}
+
+interface Tables {
+  factor_versions: FactorVersionsTable;
+}
+
+/** The factor registry's table in the state database. `ifNotExists`: data dirs from before each room kept its own migrations already have it. */
+export const factorTables: TableSet = {
+  owner: 'factors',
+  migrations: {
+    '0001_factor_versions': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('factor_versions')
+          .ifNotExists()
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('variant', 'text')
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('value', 'double precision', (c) => c.notNull())
+          .addColumn('unit', 'text', (c) => c.notNull())
+          .addColumn('data_year', 'integer')
+          .addColumn('valid_from', 'text')
+          .addColumn('valid_to', 'text')
+          .addColumn('published_at', 'text')
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('note', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('factor_versions_name').ifNotExists().on('factor_versions').columns(['name', 'variant', 'data_year']).execute();
+      },
+    },
+  },
+};
 
 type Row = Awaited<ReturnType<FactorRegistry['rows']>>[number];
 
@@ -24,11 +76,18 @@ function toVersion(r: Row): FactorVersion {
   };
 }
 
-/** The versioned factor registry (relational state). Versions are only ever added. */
+/**
+ * The versioned factor registry (relational state). Versions are only ever added, so the number of
+ * versions stamps the registry's state: every snapshot checks it, and a version another process added
+ * (`netzero factors add` beside the service) is seen by the next computation, without a restart.
+ */
 export class FactorRegistry {
-  private cached?: FactorSet;
+  private cached?: { set: FactorSet; stamp: number };
+  private readonly db: Kysely<Tables>;
 
-  constructor(private readonly db: StateDb) {}
+  constructor(state: StateDb) {
+    this.db = state;
+  }
 
   private rows() {
     return this.db.selectFrom('factor_versions').selectAll().orderBy('name').orderBy('variant').orderBy('data_year').orderBy('version').execute();
@@ -45,7 +104,6 @@ export class FactorRegistry {
       await this.insert(parsed, 1);
       added++;
     }
-    if (added) this.cached = undefined;
     return added;
   }
 
@@ -56,9 +114,7 @@ export class FactorRegistry {
     q = f.variant ? q.where('variant', '=', f.variant) : q.where('variant', 'is', null);
     q = f.data_year !== undefined ? q.where('data_year', '=', f.data_year) : q.where('data_year', 'is', null);
     const max = Number((await q.executeTakeFirst())?.v ?? 0);
-    const v = await this.insert(f, max + 1);
-    this.cached = undefined;
-    return v;
+    return this.insert(f, max + 1);
   }
 
   private async insert(f: ReturnType<typeof newFactorSchema.parse>, version: number): Promise<FactorVersion> {
@@ -86,14 +142,20 @@ export class FactorRegistry {
     return (await this.rows()).map(toVersion);
   }
 
-  /** A snapshot for computation; rebuilt after every add. */
-  async snapshot(): Promise<FactorSet> {
-    this.cached ??= new FactorSet(await this.list());
-    return this.cached;
+  /**
+   * The registry's state: how many versions it holds (they are only ever added). `within` reads it
+   * inside a transaction that holds the state database (see `exclusiveTransaction`).
+   */
+  async stamp(within?: StateDb): Promise<number> {
+    const db: Kysely<Tables> = within ?? this.db;
+    const r = await db.selectFrom('factor_versions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(r.n);
   }
 
-  /** Forget the snapshot (another process, e.g. the CLI, may have added a version). */
-  invalidate(): void {
-    this.cached = undefined;
+  /** A snapshot for computation, rebuilt whenever a version was added, by this process or another. */
+  async snapshot(): Promise<FactorSet> {
+    const stamp = await this.stamp();
+    if (this.cached?.stamp !== stamp) this.cached = { set: new FactorSet(await this.list()), stamp };
+    return this.cached.set;
   }
 }

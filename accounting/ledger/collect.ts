@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { Device } from '../../devices/registry.js';
-import { overlapShare } from '../../store/overlap.js';
+import { overlapShare } from '../../store/intervals.js';
 import type { AggregateRow, IntervalQuality, ReadingStore, Window } from '../../store/types.js';
 import type { FactorSet } from '../factors/factor-set.js';
 import { baselineForPeriod } from '../methods/electricity-saving.js';

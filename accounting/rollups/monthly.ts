@@ -1,8 +1,73 @@
-import type { StateDb } from '../../store/state-db.js';
+import type { Kysely } from 'kysely';
+import { exclusiveTransaction, type StateDb, type TableSet } from '../../lib/state-db.js';
+import type { FactorRegistry } from '../factors/registry.js';
 import type { FactorVersion } from '../factors/types.js';
 import type { LedgerRow } from '../ledger/device-row.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { MONTH_PATTERN, monthWindow } from '../periods.js';
+
+export interface RollupRevisionsTable {
+  month: string; // YYYY-MM in NETZERO_TZ
+  revision: number;
+  computed_at: string;
+  trigger: string; // scheduled | manual | late_readings | factor_added | catch_up
+  changes: string; // JSON: what differs from the previous revision
+}
+
+export interface RollupRowsTable {
+  month: string;
+  revision: number;
+  device: string;
+  kind: string;
+  site: string;
+  sector: string;
+  measure: string | null;
+  stream: string | null;
+  row: string; // JSON LedgerRow
+}
+
+interface Tables {
+  rollup_revisions: RollupRevisionsTable;
+  rollup_rows: RollupRowsTable;
+}
+
+/** The rollups' tables in the state database. `ifNotExists`: data dirs from before each room kept its own migrations already have them. */
+export const rollupTables: TableSet = {
+  owner: 'rollups',
+  migrations: {
+    '0001_monthly_rollups': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('rollup_revisions')
+          .ifNotExists()
+          .addColumn('month', 'text', (c) => c.notNull())
+          .addColumn('revision', 'integer', (c) => c.notNull())
+          .addColumn('computed_at', 'text', (c) => c.notNull())
+          .addColumn('trigger', 'text', (c) => c.notNull())
+          .addColumn('changes', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('rollup_revisions_pk', ['month', 'revision'])
+          .execute();
+        await db.schema
+          .createTable('rollup_rows')
+          .ifNotExists()
+          .addColumn('month', 'text', (c) => c.notNull())
+          .addColumn('revision', 'integer', (c) => c.notNull())
+          .addColumn('device', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('site', 'text', (c) => c.notNull())
+          .addColumn('sector', 'text', (c) => c.notNull())
+          .addColumn('measure', 'text')
+          .addColumn('stream', 'text')
+          .addColumn('row', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('rollup_rows_pk', ['month', 'revision', 'device'])
+          .execute();
+      },
+    },
+  },
+};
+
+/** How often a computation is redone because a factor version was added while it ran, before giving up. */
+const MAX_COMPUTE_ATTEMPTS = 5;
 
 export type RollupTrigger = 'scheduled' | 'manual' | 'late_readings' | 'factor_added' | 'catch_up';
 
@@ -68,44 +133,68 @@ export function diffRows(before: readonly LedgerRow[], after: readonly LedgerRow
  * Monthly rollups with revisions: computing a month again writes a new revision only when a row
  * changed (a late reading, a new factor version), records what changed, and keeps every earlier
  * revision readable.
+ *
+ * Several processes may compute the same month (the service's scheduler, `netzero rollup`,
+ * `netzero report`, `netzero factors add`): the rows are computed outside any lock, then "read the
+ * latest revision, compare, insert the next" runs as one exclusive transaction, so two processes never
+ * write the same revision number or interleave rows. If a factor version was added while the rows were
+ * computed, they are computed again, so a stale computation never lands on top of a newer one.
  */
 export class MonthlyRollups {
+  private readonly db: Kysely<Tables>;
+
   constructor(
-    private readonly db: StateDb,
+    private readonly state: StateDb,
     private readonly ledger: Ledger,
-  ) {}
+    private readonly factors: Pick<FactorRegistry, 'stamp'>,
+  ) {
+    this.db = state;
+  }
 
   async compute(month: string, trigger: RollupTrigger): Promise<ComputeResult> {
     if (!MONTH_PATTERN.test(month)) throw new Error(`month must be YYYY-MM, got "${month}"`);
-    const [piece] = await this.ledger.rowsByMonth(monthWindow(month, this.ledger.tz));
-    const rows = piece?.rows ?? [];
-    const latest = await this.latestRevision(month);
-    const before = latest ? await this.rowsOf(month, latest) : [];
+    for (let attempt = 1; ; attempt++) {
+      const stamp = await this.factors.stamp();
+      const [piece] = await this.ledger.rowsByMonth(monthWindow(month, this.ledger.tz));
+      const rows = piece?.rows ?? [];
+      const result = await exclusiveTransaction(this.state, async (tx) => {
+        if ((await this.factors.stamp(tx)) !== stamp) return undefined;
+        return this.writeIfChanged(tx, month, trigger, rows);
+      });
+      if (result) return result;
+      if (attempt >= MAX_COMPUTE_ATTEMPTS) {
+        throw new Error(`rollup of ${month}: factor versions kept being added while it was computed (${attempt} attempts); try again`);
+      }
+    }
+  }
+
+  /** Inside the exclusive transaction: compare with the latest revision and write the next one if a row changed. */
+  private async writeIfChanged(tx: Kysely<Tables>, month: string, trigger: RollupTrigger, rows: LedgerRow[]): Promise<ComputeResult> {
+    const latest = await this.latestRevision(month, tx);
+    const before = latest ? await this.rowsOf(month, latest, tx) : [];
     const changes = diffRows(before, rows);
     if (latest && changes.length === 0) return { month, revision: latest, created: false, changes, rows: before };
     const revision = (latest ?? 0) + 1;
-    await this.db.transaction().execute(async (tx) => {
+    await tx
+      .insertInto('rollup_revisions')
+      .values({ month, revision, computed_at: new Date().toISOString(), trigger, changes: JSON.stringify(revision === 1 ? [] : changes) })
+      .execute();
+    for (const r of rows) {
       await tx
-        .insertInto('rollup_revisions')
-        .values({ month, revision, computed_at: new Date().toISOString(), trigger, changes: JSON.stringify(revision === 1 ? [] : changes) })
+        .insertInto('rollup_rows')
+        .values({ month, revision, device: r.device, kind: r.kind, site: r.site, sector: r.sector, measure: r.measure, stream: r.stream, row: JSON.stringify(r) })
         .execute();
-      for (const r of rows) {
-        await tx
-          .insertInto('rollup_rows')
-          .values({ month, revision, device: r.device, kind: r.kind, site: r.site, sector: r.sector, measure: r.measure, stream: r.stream, row: JSON.stringify(r) })
-          .execute();
-      }
-    });
+    }
     return { month, revision, created: true, changes: revision === 1 ? [] : changes, rows };
   }
 
-  async latestRevision(month: string): Promise<number | undefined> {
-    const r = await this.db.selectFrom('rollup_revisions').select((eb) => eb.fn.max('revision').as('rev')).where('month', '=', month).executeTakeFirst();
+  async latestRevision(month: string, db: Kysely<Tables> = this.db): Promise<number | undefined> {
+    const r = await db.selectFrom('rollup_revisions').select((eb) => eb.fn.max('revision').as('rev')).where('month', '=', month).executeTakeFirst();
     return r?.rev === null || r?.rev === undefined ? undefined : Number(r.rev);
   }
 
-  private async rowsOf(month: string, revision: number): Promise<LedgerRow[]> {
-    const rows = await this.db.selectFrom('rollup_rows').select('row').where('month', '=', month).where('revision', '=', revision).orderBy('device').execute();
+  private async rowsOf(month: string, revision: number, db: Kysely<Tables> = this.db): Promise<LedgerRow[]> {
+    const rows = await db.selectFrom('rollup_rows').select('row').where('month', '=', month).where('revision', '=', revision).orderBy('device').execute();
     return rows.map((r) => JSON.parse(r.row) as LedgerRow);
   }
 

@@ -1,5 +1,5 @@
 import { Cron } from 'croner';
-import type { Logger } from '../../app/logger.js';
+import type { Logger } from 'pino';
 import type { ReadingStore } from '../../store/types.js';
 import type { FactorVersion } from '../factors/types.js';
 import { monthOf, shiftMonth } from '../periods.js';

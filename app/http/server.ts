@@ -11,23 +11,24 @@ import { MONTH_PATTERN, monthOf, thisMonthSoFar } from '../../accounting/periods
 import { zodToFieldErrors } from '../../devices/payload.js';
 import { DuplicateIdError, registrationSchema, type DeviceRegistry } from '../../devices/registry.js';
 import type { Quarantine } from '../../ingest/quarantine.js';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { parseIsoWithOffset } from '../../lib/time.js';
 import type { ReadingStore } from '../../store/types.js';
-import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
 import { LiveSummary } from './live.js';
 
 export interface HttpDeps {
   registry: DeviceRegistry;
   store: ReadingStore;
   quarantine: Quarantine;
-  metrics: Metrics;
+  /** the service's metrics registry, every room's metrics on it */
+  metrics: Registry;
   log: Logger;
   accounts: Accounts;
   adminToken: string;
   timeZone: string;
-  health: () => Record<string, boolean>;
-  /** extra facts for /healthz that do not decide up or down (e.g. InfluxDB reachable, spool depth) */
-  healthDetails?: () => Record<string, unknown>;
+  /** the rooms' verdicts (broker, ingest, store: all must hold) and facts that do not decide up or down (InfluxDB reachable, spool depth) */
+  health: () => { up: boolean; verdict: Record<string, boolean>; details: Record<string, unknown> };
   /** restates the rolled-up months a new factor version may change (serialised with the scheduler) */
   restateForFactor: (version: FactorVersion) => Promise<ComputeResult[]>;
   /** an on-demand rollup, queued with the scheduler's jobs so revisions never collide */
@@ -38,16 +39,22 @@ const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'publ
 /** The page and its vendored chart library live in the source tree next to this file (copied or not by tsc). */
 const PUBLIC_DIRS = [PUBLIC_DIR, PUBLIC_DIR.replace(`${path.sep}dist${path.sep}`, path.sep)];
 
-/** Time in a query: ISO 8601 with offset, or epoch ms. */
+/** Time in a query: ISO 8601 with offset (strictly: 2026-02-30 is refused, not rolled over), or epoch ms. */
 const timeParam = z
   .string()
   .transform((v, ctx) => {
-    const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-    if (!Number.isFinite(ms) || (!/^\d+$/.test(v) && !/(Z|[+-]\d{2}:?\d{2})$/.test(v))) {
-      ctx.addIssue({ code: 'custom', message: 'must be ISO 8601 with an offset or epoch milliseconds' });
+    if (/^\d+$/.test(v)) {
+      const ms = Number(v);
+      if (Number.isSafeInteger(ms)) return ms;
+      ctx.addIssue({ code: 'custom', message: 'epoch milliseconds are too large' });
       return z.NEVER;
     }
-    return ms;
+    const parsed = parseIsoWithOffset(v);
+    if ('reason' in parsed) {
+      ctx.addIssue({ code: 'custom', message: `${parsed.reason}; or epoch milliseconds` });
+      return z.NEVER;
+    }
+    return parsed.ms;
   })
   .optional();
 
@@ -82,13 +89,12 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   };
 
   app.get('/healthz', async (_req, reply) => {
-    const parts = deps.health();
-    const ok = Object.values(parts).every(Boolean);
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', ...parts, ...(deps.healthDetails?.() ?? {}) });
+    const h = deps.health();
+    return reply.code(h.up ? 200 : 503).send({ status: h.up ? 'ok' : 'unavailable', ...h.verdict, ...h.details });
   });
 
   app.get('/metrics', async (_req, reply) => {
-    return reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    return reply.header('content-type', deps.metrics.contentType).send(await deps.metrics.metrics());
   });
 
   app.post('/api/devices', { preHandler: requireAdmin }, async (req, reply) => {

@@ -11,7 +11,7 @@ export interface DemoDevice extends NewDevice {
 
 /**
  * The demo fleet: one device of each stream the city meters today (domain.md), in places like the
- * real ones. It runs only while no real device is registered (see app/demo.ts).
+ * real ones. It runs only while no real device is registered (see demo-runner.ts).
  */
 export const DEMO_DEVICES: readonly DemoDevice[] = [
   {

@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import type { Logger } from '../../app/logger.js';
+import type { Logger } from 'pino';
 import { KINDS, type Kind, type Sector } from '../kinds.js';
 import { MAX_BATCH, MAX_PAYLOAD_BYTES } from '../payload.js';
 import { topicFor } from '../topics.js';

@@ -1,9 +1,11 @@
 import os from 'node:os';
 import { createHash } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import type { Logger } from '../../app/logger.js';
+import type { Logger } from 'pino';
+import type { RoomHealth } from '../../lib/rooms.js';
 import { TELEMETRY_SHARED_SUBSCRIPTION } from '../../devices/topics.js';
 import type { IngestPipeline } from '../pipeline.js';
+import type { IngestSource } from './source.js';
 
 export interface ExternalSourceOptions {
   url: string;
@@ -26,7 +28,8 @@ export function defaultIngestClientId(dataDir: string): string {
  * MQTT.js handles one incoming packet at a time, and QoS 1 PUBACKs must go out in order (MQTT 3.1.1
  * §4.6), so one worker's throughput is bounded by commit latency; add workers to scale.
  */
-export class ExternalSource {
+export class ExternalSource implements IngestSource {
+  readonly name = 'ingest:external-broker';
   private client?: MqttClient;
   private connected = false;
 
@@ -90,6 +93,11 @@ export class ExternalSource {
 
   healthy(): boolean {
     return this.connected;
+  }
+
+  /** The external broker stands where the embedded one would: its connection is the `broker` verdict. */
+  health(): RoomHealth {
+    return { verdict: { broker: this.connected } };
   }
 
   async stop(): Promise<void> {

@@ -1,9 +1,10 @@
-import type { Logger } from '../../app/logger.js';
-import type { Metrics } from '../../app/metrics.js';
+import type { Logger } from 'pino';
 import { KINDS, type Kind, type Sector } from '../../devices/kinds.js';
 import { Spool, type SpoolEntry } from '../spool.js';
-import type { AggregateRow, Interval, IntervalQuality, ReadingRow, ReadingStore, StoredReading, Window, WriteResult } from '../types.js';
-import { overlapShare } from '../overlap.js';
+import type { StoredReading, WriteResult } from '../../ingest/reading.js';
+import type { AggregateRow, Interval, IntervalQuality, ReadingRow, ReadingStore, Window } from '../types.js';
+import { overlapShare, storedContext } from '../intervals.js';
+import type { StoreMetrics } from '../metrics.js';
 import { IntervalTracker } from './interval-tracker.js';
 import { ident, InfluxQuery, literal, type Series } from './query.js';
 import { INTERVALS, intervalLine, nsOf, readingLine, RECEIPTS, receiptLine } from './schema.js';
@@ -15,7 +16,7 @@ export interface InfluxStoreOptions {
   spoolDir?: string;
   spoolMaxBytes: number;
   log: Logger;
-  metrics?: Metrics;
+  metrics?: StoreMetrics;
   /** a batch InfluxDB refused for good (4xx other than 429): its readings go to the quarantine */
   onRejected?: (readings: StoredReading[], reason: string) => Promise<void>;
   /** spool records read per write at most (each record is one group commit) */
@@ -110,13 +111,13 @@ export class InfluxStore implements ReadingStore {
     return !this.abort.signal.aborted && (!this.spool || !!this.drainer);
   }
 
-  /** Whether the last write to InfluxDB succeeded (readings still queue in the spool when not). */
-  get remoteHealthy(): boolean {
-    return this.remoteUp;
-  }
-
   spoolStats() {
     return this.spool?.stats();
+  }
+
+  /** Not part of the up/down verdict: with the spool, ingest goes on while InfluxDB is down. */
+  details(): Record<string, unknown> {
+    return { influx_reachable: this.remoteUp, spool: this.spool?.stats() };
   }
 
   async close(): Promise<void> {
@@ -357,8 +358,7 @@ function receipts(readings: StoredReading[], storedAt: number): string[] {
 function toIntervals(series: Series[]): Interval[] {
   return series.flatMap((s) =>
     s.rows.map((r) => {
-      const ctx: Record<string, number> = {};
-      for (const k of ['ch4_pct', 'temp_c', 'pressure_kpa']) if (typeof r[k] === 'number') ctx[k] = r[k] as number;
+      const ctx = storedContext(r);
       return {
         device: s.tags.device ?? String(r.device),
         counter: s.tags.counter ?? String(r.counter),

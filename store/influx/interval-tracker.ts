@@ -1,6 +1,6 @@
 import { counters, type CounterSpec } from '../../devices/kinds.js';
-import { CONTEXT_FIELDS, intervalAmount, meanContext, readingContext } from '../../ingest/counters.js';
-import type { StoredReading } from '../types.js';
+import { CONTEXT_FIELDS, intervalAmount, meanContext, readingContext } from '../intervals.js';
+import type { StoredReading } from '../../ingest/reading.js';
 import { ident, literal, type InfluxQuery } from './query.js';
 import type { IntervalPoint } from './schema.js';
 import { nsTimestamp } from './line-protocol.js';
@@ -116,10 +116,8 @@ export class IntervalTracker {
     const toPoint = (series: typeof before): Point | undefined => {
       const row = series?.[0]?.rows[0];
       if (!row) return undefined;
-      const c: Record<string, number> = {};
-      for (const f of ctx) if (typeof row[f] === 'number') c[f] = row[f] as number;
       const seq = Number(row.seq);
-      return { ts: Number(row.ts_ms), seq: seq < 0 ? null : seq, value: Number(row[field]), ctx: c };
+      return { ts: Number(row.ts_ms), seq: seq < 0 ? null : seq, value: Number(row[field]), ctx: readingContext(r.kind, row) };
     };
     return [toPoint(before), toPoint(after)];
   }

@@ -1,5 +1,6 @@
 import { counters, KINDS, type Kind } from '../../devices/kinds.js';
-import type { Interval, StoredReading } from '../types.js';
+import type { StoredReading } from '../../ingest/reading.js';
+import type { Interval } from '../types.js';
 import { formatLine, nsTimestamp } from './line-protocol.js';
 
 /**

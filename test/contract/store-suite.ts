@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Kind, Sector } from '../../devices/kinds.js';
 import type { DeviceParams } from '../../devices/params.js';
-import type { Interval, ReadingStore, StoredReading } from '../../store/types.js';
+import type { StoredReading } from '../../ingest/reading.js';
+import type { Interval, ReadingStore } from '../../store/types.js';
 
 /**
  * The behaviour every `ReadingStore` owes its callers, run against each implementation (SQLite in

@@ -7,7 +7,8 @@ import type { Kind, Sector } from '../../devices/kinds.js';
 import type { DeviceParams } from '../../devices/params.js';
 import { DeviceRegistry, type Device } from '../../devices/registry.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
-import { openStateDb, type StateDb } from '../../store/state-db.js';
+import { openServiceState } from '../../app/state.js';
+import type { StateDb } from '../../lib/state-db.js';
 import type { ReadingStore } from '../../store/types.js';
 
 /** The accounting room on a real SQLite store and state database in a temp dir, for unit and golden tests. */
@@ -36,7 +37,7 @@ export async function openHarness(
 ): Promise<AccountsHarness> {
   const tz = opts.tz ?? 'Asia/Taipei';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netzero-accounts-'));
-  const state = await openStateDb(dir);
+  const state = await openServiceState(dir);
   const store = opts.store ? await opts.store(dir) : SqliteStore.inDataDir(dir);
   await store.start();
   const registry = new DeviceRegistry(state);

@@ -4,7 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NodeRedRoom } from '../../app/nodered.js';
+import type { NodeRedRoom } from '../../flows/nodered-room.js';
 import { ADMIN_TOKEN, freePort, registerDevice, startService, tempDir, waitFor, type Registered, type RunningService } from '../helpers/service.js';
 
 /**
@@ -15,7 +15,7 @@ import { ADMIN_TOKEN, freePort, registerDevice, startService, tempDir, waitFor, 
  */
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const COMPILED = path.join(ROOT, 'dist/app/nodered.js');
+const COMPILED = path.join(ROOT, 'dist/flows/nodered-room.js');
 const SITE = 'kh-school-01';
 
 interface ReadingOut {
@@ -98,7 +98,7 @@ beforeAll(async () => {
   viewer.on('message', (_t, payload) => statusMessages.push(payload.toString()));
   await viewer.subscribeAsync(`netzero/v1/${SITE}/${pv.id}/status`, { qos: 1 });
 
-  const mod = (await import(pathToFileURL(COMPILED).href)) as typeof import('../../app/nodered.js');
+  const mod = (await import(pathToFileURL(COMPILED).href)) as typeof import('../../flows/nodered-room.js');
   room = new mod.NodeRedRoom({
     port: await freePort(),
     host: '127.0.0.1',
@@ -142,7 +142,7 @@ describe('the embedded Node-RED', () => {
   });
 
   it('refuses a second runtime in the same process', async () => {
-    const mod = (await import(pathToFileURL(COMPILED).href)) as typeof import('../../app/nodered.js');
+    const mod = (await import(pathToFileURL(COMPILED).href)) as typeof import('../../flows/nodered-room.js');
     const second = new mod.NodeRedRoom({ port: 0, host: '127.0.0.1', dataDir: tempDir('netzero-nodered-'), logger: pino({ level: 'silent' }) });
     await expect(second.start()).rejects.toThrow(/already running in this process/);
   });

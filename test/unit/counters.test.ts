@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { intervalAmount, NAMEPLATE_MARGIN, WRAP_WINDOW } from '../../ingest/counters.js';
+import { intervalAmount, NAMEPLATE_MARGIN, WRAP_WINDOW } from '../../store/intervals.js';
 
 /**
  * Counter rules from ../shared/domain.md ("Methods, per stream", first paragraph, and trap 1):

@@ -4,7 +4,7 @@ import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DemoRunner } from '../../app/demo.js';
+import { DemoRunner } from '../../devices/simulators/demo-runner.js';
 import { KINDS, type Kind } from '../../devices/kinds.js';
 import { MAX_BATCH, MAX_PAYLOAD_BYTES, parsePayload } from '../../devices/payload.js';
 import { newDeviceSchema, type Device, type NewDevice } from '../../devices/registry.js';

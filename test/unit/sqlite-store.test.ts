@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../store/sqlite-store.js';
-import type { StoredReading } from '../../store/types.js';
+import type { StoredReading } from '../../ingest/reading.js';
 import { storeContract } from '../contract/store-suite.js';
 
 /**

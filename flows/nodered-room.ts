@@ -1,8 +1,8 @@
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { loadOrCreateCredentialSecret, nodeRedSettings, nodeRedUserDir, type NodeRedSettings } from '../flows/settings.js';
-import type { Logger } from './logger.js';
+import { loadOrCreateCredentialSecret, nodeRedSettings, nodeRedUserDir, type NodeRedSettings } from './settings.js';
+import type { Logger } from 'pino';
 
 /**
  * The flows/ room: Node-RED embedded in the service's process on its own port (NETZERO_NODERED_PORT),

@@ -1,7 +1,7 @@
-import type { DeviceRegistry } from '../devices/registry.js';
-import { ensureDemoDevices, type DemoRegistry } from '../devices/simulators/demo-fleet.js';
-import { SimulatedFleet } from '../devices/simulators/fleet.js';
-import type { Logger } from './logger.js';
+import type { DeviceRegistry } from '../registry.js';
+import { ensureDemoDevices, type DemoRegistry } from './demo-fleet.js';
+import { SimulatedFleet } from './fleet.js';
+import type { Logger } from 'pino';
 
 export interface DemoRunnerOptions {
   registry: DemoRegistry & Pick<DeviceRegistry, 'countReal'>;

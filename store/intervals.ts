@@ -1,8 +1,12 @@
 import type { CounterSpec, Kind } from '../devices/kinds.js';
 import type { DeviceParams } from '../devices/params.js';
-import type { IntervalQuality } from '../store/types.js';
+import type { Interval, IntervalQuality, Window } from './types.js';
 
 /**
+ * Intervals: how two consecutive readings of one cumulative counter become an amount with a quality,
+ * what context an interval keeps, and how much of an interval lies inside a window. Both stores and the
+ * ledger use these, so the rules exist once.
+ *
  * Counter rules (../shared/domain.md, "Traps" 1): a counter that goes down restarted (reset) or rolled
  * over (wrap, when `counter_max` is declared and the previous value was near it); an interval that
  * needs more energy than the nameplate allows is implausible: kept, flagged, left out of totals.
@@ -55,10 +59,22 @@ export const CONTEXT_FIELDS: Partial<Record<Kind, readonly string[]>> = {
   biogas: ['ch4_pct', 'temp_c', 'pressure_kpa'],
 };
 
+/** Every context field of any kind (a stored interval's row carries those it has). */
+export const ALL_CONTEXT_FIELDS: readonly string[] = [...new Set(Object.values(CONTEXT_FIELDS).flat())];
+
 /** A reading's context fields (those of its kind that it carries). */
-export function readingContext(kind: Kind, fields: Record<string, number | string>): Record<string, number> {
+export function readingContext(kind: Kind, fields: Record<string, unknown>): Record<string, number> {
+  return pickNumbers(fields, CONTEXT_FIELDS[kind] ?? []);
+}
+
+/** The context fields a stored interval row carries. */
+export function storedContext(row: Record<string, unknown>): Record<string, number> {
+  return pickNumbers(row, ALL_CONTEXT_FIELDS);
+}
+
+function pickNumbers(from: Record<string, unknown>, names: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const f of CONTEXT_FIELDS[kind] ?? []) if (typeof fields[f] === 'number') out[f] = fields[f] as number;
+  for (const f of names) if (typeof from[f] === 'number') out[f] = from[f] as number;
   return out;
 }
 
@@ -71,4 +87,13 @@ export function meanContext(a: Record<string, number>, b: Record<string, number>
     out[k] = x !== undefined && y !== undefined ? (x + y) / 2 : ((y ?? x) as number);
   }
   return out;
+}
+
+/**
+ * The share of an interval inside a window, pro rata by time; a zero-length interval (two readings at one
+ * ts with different seqs) counts wholly when its instant lies in the window.
+ */
+export function overlapShare(i: Pick<Interval, 't0' | 't1'>, w: Window): number {
+  if (i.t1 === i.t0) return i.t1 >= w.from && i.t1 < w.to ? 1 : 0;
+  return Math.max(0, Math.min(i.t1, w.to) - Math.max(i.t0, w.from)) / (i.t1 - i.t0);
 }

@@ -1,0 +1,128 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { AccountingRoom } from '../accounting/room.js';
+import { EmbeddedBroker } from '../broker/broker.js';
+import { createBrokerMetrics } from '../broker/metrics.js';
+import { DeviceRegistry } from '../devices/registry.js';
+import { DemoRunner } from '../devices/simulators/demo-runner.js';
+import { NodeRedRoom } from '../flows/nodered-room.js';
+import { Ingest } from '../ingest/ingest.js';
+import { createIngestMetrics } from '../ingest/metrics.js';
+import { Quarantine } from '../ingest/quarantine.js';
+import { EmbeddedSource } from '../ingest/sources/embedded.js';
+import { defaultIngestClientId, ExternalSource } from '../ingest/sources/external.js';
+import type { IngestSource } from '../ingest/sources/source.js';
+import { roomsHealth, type Room } from '../lib/rooms.js';
+import { StateRoom } from '../lib/state-db.js';
+import { createStoreMetrics } from '../store/metrics.js';
+import { openReadingStore } from '../store/open-store.js';
+import { StoreRoom } from '../store/room.js';
+import type { Config } from './config.js';
+import { HttpRoom } from './http/room.js';
+import { STATE_TABLES } from './state.js';
+
+/**
+ * The service's rooms in path order: state → store → ingest → broker → ingest source → accounting →
+ * HTTP → Node-RED → demo. Each later room may rely on those before it; the service starts them in this
+ * order and stops them in reverse (demo first; the source stops taking telemetry and waits for what is
+ * in flight before the broker closes; ingest commits its queue before the store closes).
+ * Building them does no I/O.
+ */
+export function buildRooms(config: Config, log: Logger, metrics: Registry, adminToken: string): Room[] {
+  const state = new StateRoom(config.dataDir, STATE_TABLES);
+  const registry = new DeviceRegistry(state.db);
+  const quarantine = new Quarantine(state.db);
+  const store = openReadingStore(config, {
+    log: log.child({ room: 'store' }),
+    metrics: createStoreMetrics(metrics),
+    onRejected: (readings, reason) => quarantine.addStoreRejections(readings, reason),
+  });
+
+  let source: IngestSource | undefined;
+  const ingest = new Ingest({
+    registry,
+    writer: store,
+    quarantine,
+    metrics: createIngestMetrics(metrics),
+    log: log.child({ room: 'ingest' }),
+    publishError: (topic, message) => source?.publish?.(topic, JSON.stringify(message)),
+  });
+
+  let broker: EmbeddedBroker | undefined;
+  if (config.mqttUrl) {
+    source = new ExternalSource(
+      { url: config.mqttUrl, username: config.mqttUsername, password: config.mqttPassword, clientId: defaultIngestClientId(config.dataDir) },
+      { pipeline: ingest.pipeline, log: log.child({ room: 'ingest' }) },
+    );
+  } else {
+    broker = new EmbeddedBroker(
+      { registry, metrics: createBrokerMetrics(metrics), log: log.child({ room: 'broker' }) },
+      { host: config.host, port: config.mqttPort, wsPort: config.mqttWsPort },
+    );
+    source = new EmbeddedSource({ broker, pipeline: ingest.pipeline, log: log.child({ room: 'ingest' }) });
+  }
+  /** Where simulated devices and operators' flows publish: the embedded broker, or the external one. */
+  const mqttUrl = () => (broker ? `mqtt://127.0.0.1:${broker.ports().mqtt}` : config.mqttUrl!);
+
+  const accounting = new AccountingRoom({
+    state: state.db,
+    store,
+    registry,
+    tz: config.timeZone,
+    gwpSet: config.gwpSet,
+    lateCheckS: config.rollupLateCheckS,
+    log: log.child({ room: 'accounting' }),
+  });
+
+  const rooms: Room[] = [state, new StoreRoom(store), ingest, ...(broker ? [broker] : []), source, accounting];
+  rooms.push(
+    new HttpRoom(
+      {
+        registry,
+        store,
+        quarantine,
+        metrics,
+        accounts: accounting.accounts,
+        log: log.child({ room: 'http' }),
+        adminToken,
+        timeZone: config.timeZone,
+        health: () => roomsHealth(rooms),
+        restateForFactor: (version) => accounting.scheduler.restateForFactor(version),
+        computeRollup: (month) => accounting.scheduler.computeNow(month),
+      },
+      { host: config.host, port: config.httpPort },
+    ),
+  );
+  if (config.noderedPort !== 0) rooms.push(noderedRoom(config, log, adminToken, mqttUrl));
+  if (config.ocppPort !== 0) log.warn('the OCPP endpoint is not part of this version yet; NETZERO_OCPP_PORT is ignored');
+  if (config.demo) rooms.push(demoRoom(config, log, registry, mqttUrl));
+  return rooms;
+}
+
+/** Node-RED is for operators' adapters, never on the write path: if it fails to start, the service stays up without it. */
+function noderedRoom(config: Config, log: Logger, adminToken: string, mqttUrl: () => string): Room {
+  let nodered: NodeRedRoom | undefined;
+  let port: number | undefined;
+  return {
+    name: 'flows',
+    async start() {
+      nodered = new NodeRedRoom({ port: config.noderedPort, host: config.host, dataDir: config.dataDir, logger: log.child({ room: 'flows' }), mqttUrl: mqttUrl(), adminToken });
+      port = await nodered.start().catch(() => undefined);
+    },
+    stop: async () => nodered?.stop(),
+    ports: () => ({ nodered: port }),
+  };
+}
+
+/** The demo fleet is a convenience: the service is up whether or not it manages to start. */
+function demoRoom(config: Config, log: Logger, registry: DeviceRegistry, mqttUrl: () => string): Room {
+  let demo: DemoRunner | undefined;
+  return {
+    name: 'demo',
+    async start() {
+      demo = new DemoRunner({ registry, logger: log.child({ room: 'demo' }), mqttUrl: mqttUrl(), intervalS: config.demoIntervalS });
+      demo.start().catch((err: Error) => log.error({ err: err.message }, 'demo fleet failed to start'));
+    },
+    stop: async () => demo?.stop(),
+  };
+}

@@ -1,0 +1,45 @@
+import type { Logger } from 'pino';
+import type { DeviceRegistry } from '../devices/registry.js';
+import type { Room, RoomHealth } from '../lib/rooms.js';
+import { GroupCommitter } from './group-commit.js';
+import type { IngestMetrics } from './metrics.js';
+import { IngestPipeline, type ErrorPublisher } from './pipeline.js';
+import type { Quarantine } from './quarantine.js';
+import type { DurableWriter } from './reading.js';
+
+/**
+ * The ingest room: the pipeline every source feeds and the group committer behind it. Stopping
+ * commits what is queued (so the PUBACKs of messages in flight go out) and refuses new work; stop the
+ * sources first so nothing new arrives.
+ */
+export class Ingest implements Room {
+  readonly name = 'ingest';
+  readonly committer: GroupCommitter;
+  readonly pipeline: IngestPipeline;
+  private running = false;
+
+  constructor(deps: {
+    registry: DeviceRegistry;
+    writer: DurableWriter;
+    quarantine: Quarantine;
+    metrics: IngestMetrics;
+    log: Logger;
+    publishError: ErrorPublisher;
+  }) {
+    this.committer = new GroupCommitter(deps.writer, deps.metrics);
+    this.pipeline = new IngestPipeline({ ...deps, committer: this.committer });
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+  }
+
+  async stop(): Promise<void> {
+    await this.committer.drain();
+    this.running = false;
+  }
+
+  health(): RoomHealth {
+    return { verdict: { ingest: this.running } };
+  }
+}
