@@ -1,9 +1,12 @@
 import { DateTime } from 'luxon';
 import type { Budget } from './budget/budget.js';
-import type { LedgerRow, MeasureInfo } from './ledger/device-row.js';
+import type { LedgerRow } from './ledger/device-row.js';
 import type { Ledger } from './ledger/ledger.js';
 import { monthOf, splitByMonth } from './periods.js';
 import type { MonthlyRollups } from './rollups/monthly.js';
+import { roundFigure } from './rounding.js';
+import type { MeasureInfo } from './streams/stream.js';
+import { figuresOf, totalRows } from './totals.js';
 
 export interface MeasureProgress {
   id: string;
@@ -63,8 +66,6 @@ export function measureInfo(budget: Budget): Map<string, MeasureInfo> {
   return new Map(budget.measures.map((m) => [m.id, { stream: m.stream, sold_as_credits: m.sold_as_credits === true }]));
 }
 
-const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
-
 /**
  * Progress of every measure against its target, pro-rated by the elapsed share of `year`, with a
  * projection to the year end, and metered inventory against the sector caps. Closed months come from
@@ -97,24 +98,12 @@ export async function budgetProgress(budget: Budget, deps: { ledger: Ledger; rol
   }
 
   const measureIds = new Set(budget.measures.map((m) => m.id));
-  const linked = new Map<string, { achieved: number; sold: number; devices: Set<string> }>();
   const unlinked = new Map<string, string>();
-  for (const r of rows) {
-    if (!r.measure) continue;
-    if (!measureIds.has(r.measure)) {
-      unlinked.set(r.device, r.measure);
-      continue;
-    }
-    const m = linked.get(r.measure) ?? { achieved: 0, sold: 0, devices: new Set<string>() };
-    m.achieved += r.claimed_avoided_tco2e;
-    m.sold += r.avoided_tco2e - r.claimed_avoided_tco2e;
-    m.devices.add(r.device);
-    linked.set(r.measure, m);
-  }
+  for (const r of rows) if (r.measure && !measureIds.has(r.measure)) unlinked.set(r.device, r.measure);
+  const totals = totalRows(rows);
 
   const measures: MeasureProgress[] = budget.measures.map((m) => {
-    const got = linked.get(m.id);
-    const achieved = got?.achieved ?? 0;
+    const got = figuresOf(totals.by_measure, m.id);
     const targetToDate = m.reduction_2028_tco2e * elapsed;
     return {
       id: m.id,
@@ -126,17 +115,17 @@ export async function budgetProgress(budget: Budget, deps: { ledger: Ledger; rol
       stream: m.stream ?? null,
       sold_as_credits: m.sold_as_credits === true,
       target_tco2e: m.reduction_2028_tco2e,
-      target_to_date_tco2e: round(targetToDate),
-      achieved_tco2e: round(achieved, 6),
-      sold_tco2e: round(got?.sold ?? 0, 6),
-      progress_pct: targetToDate > 0 ? round((achieved / targetToDate) * 100, 2) : null,
-      projected_year_end_tco2e: elapsed > 0 ? round(achieved / elapsed, 6) : 0,
-      devices: got?.devices.size ?? 0,
+      target_to_date_tco2e: roundFigure(targetToDate, 't'),
+      achieved_tco2e: got.claimed_avoided_tco2e,
+      sold_tco2e: got.sold_tco2e,
+      progress_pct: targetToDate > 0 ? roundFigure((got.claimed_avoided_tco2e / targetToDate) * 100, 'ratio') : null,
+      projected_year_end_tco2e: elapsed > 0 ? roundFigure(got.claimed_avoided_tco2e / elapsed, 't') : 0,
+      devices: got.devices,
     };
   });
 
   const sectors: SectorProgress[] = budget.sectors.map((s) => {
-    const inv = rows.filter((r) => r.sector === s.id).reduce((a, r) => a + r.inventory_tco2e, 0);
+    const inv = figuresOf(totals.by_sector, s.id).inventory_tco2e;
     const projected = elapsed > 0 ? inv / elapsed : 0;
     return {
       id: s.id,
@@ -144,9 +133,9 @@ export async function budgetProgress(budget: Budget, deps: { ledger: Ledger; rol
       baseline_tco2e: s.baseline_2028_tco2e,
       measures_tco2e: s.measures_tco2e,
       cap_tco2e: s.budget_tco2e,
-      metered_inventory_tco2e: round(inv, 6),
-      projected_year_end_inventory_tco2e: round(projected, 6),
-      projected_share_of_cap_pct: s.budget_tco2e !== 0 ? round((projected / s.budget_tco2e) * 100, 6) : 0,
+      metered_inventory_tco2e: inv,
+      projected_year_end_inventory_tco2e: roundFigure(projected, 't'),
+      projected_share_of_cap_pct: s.budget_tco2e !== 0 ? roundFigure((projected / s.budget_tco2e) * 100, 'ratio') : 0,
     };
   });
 
@@ -156,16 +145,16 @@ export async function budgetProgress(budget: Budget, deps: { ledger: Ledger; rol
     year,
     period_status: year < Number(from.slice(0, 4)) ? 'before_period' : year > Number(to.slice(0, 4)) ? 'after_period' : 'in_period',
     as_of: DateTime.fromMillis(asOf, { zone: tz }).toISO({ suppressMilliseconds: true })!,
-    elapsed_share_of_year: round(elapsed, 6),
+    elapsed_share_of_year: roundFigure(elapsed, 'ratio'),
     sectors,
     measures,
     unlinked_devices: [...unlinked].map(([device, measure]) => ({ device, measure })),
     totals: {
       // The grid-factor row (sector null) is split over three sector rows in the report; count those only.
-      target_tco2e: round(budget.measures.filter((m) => m.sector !== null).reduce((a, m) => a + m.reduction_2028_tco2e, 0)),
-      achieved_tco2e: round(measures.reduce((a, m) => a + m.achieved_tco2e, 0), 6),
-      sold_tco2e: round(measures.reduce((a, m) => a + m.sold_tco2e, 0), 6),
-      metered_inventory_tco2e: round(sectors.reduce((a, s) => a + s.metered_inventory_tco2e, 0), 6),
+      target_tco2e: roundFigure(budget.measures.filter((m) => m.sector !== null).reduce((a, m) => a + m.reduction_2028_tco2e, 0), 't'),
+      achieved_tco2e: roundFigure(measures.reduce((a, m) => a + m.achieved_tco2e, 0), 't'),
+      sold_tco2e: roundFigure(measures.reduce((a, m) => a + m.sold_tco2e, 0), 't'),
+      metered_inventory_tco2e: roundFigure(sectors.reduce((a, s) => a + s.metered_inventory_tco2e, 0), 't'),
     },
     sources,
   };

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { monthOf } from '../accounting/periods.js';
+import { totalRows } from '../accounting/totals.js';
 import { openCliContext, parseMonth } from './context.js';
 
 const fmt = (x: number, d = 3) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
@@ -29,8 +30,8 @@ export function registerRollupCommand(program: Command): void {
           x.device, x.sector, x.measure ?? '', x.stream ?? '', fmt(x.energy_kwh, 1), fmt(x.methane_t), fmt(x.avoided_tco2e), fmt(x.claimed_avoided_tco2e), fmt(x.inventory_tco2e),
           `${x.quality.ok}/${x.quality.reset}/${x.quality.wrap}/${x.quality.implausible}`, x.provisional ? 'yes' : '',
         ]);
-        const sum = (f: (x: (typeof r.rows)[number]) => number) => r.rows.reduce((a, x) => a + f(x), 0);
-        rows.push(['TOTAL', '', '', '', fmt(sum((x) => x.energy_kwh), 1), fmt(sum((x) => x.methane_t)), fmt(sum((x) => x.avoided_tco2e)), fmt(sum((x) => x.claimed_avoided_tco2e)), fmt(sum((x) => x.inventory_tco2e)), '', '']);
+        const t = totalRows(r.rows).all;
+        rows.push(['TOTAL', '', '', '', fmt(t.energy_kwh, 1), fmt(t.methane_t), fmt(t.avoided_tco2e), fmt(t.claimed_avoided_tco2e), fmt(t.inventory_tco2e), '', '']);
         const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
         for (const row of [head, ...rows]) process.stdout.write(`${row.map((c, i) => (i >= 4 && i <= 8 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()}\n`);
         if (r.rows.length === 0) process.stdout.write('(no device has intervals in this month)\n');

@@ -3,7 +3,8 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { createLogger } from '../app/logger.js';
 import { zodToFieldErrors } from '../devices/payload.js';
-import { fleetOfSize, SimulatedFleet, type LoadDevice } from '../devices/simulators/fleet.js';
+import { SimulatedFleet } from '../devices/simulators/fleet.js';
+import { fleetOfSize, type LoadDevice } from '../devices/simulators/load-fleet.js';
 
 const flagsSchema = z.object({
   devices: z.coerce.number().int().min(1).max(100_000),

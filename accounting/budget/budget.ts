@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { STREAMS } from '../ledger/device-row.js';
+import { STREAM_IDS } from '../streams/ids.js';
 import { SECTORS } from '../../devices/kinds.js';
 
 /**
@@ -54,7 +54,7 @@ export const measureSchema = z.strictObject({
   reduction_2028_10kt: num().min(0),
   reduction_2028_tco2e: num().min(0),
   metered: z.boolean(),
-  stream: z.enum(STREAMS).nullable(),
+  stream: z.enum(STREAM_IDS).nullable(),
   metering_note: text().optional(),
   report_section: text(),
   formula: text(),

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { StateDb, TableSet } from '../../lib/state-db.js';
+import { exclusiveTransaction, type StateDb, type TableSet } from '../../lib/state-db.js';
 import { BUILTIN_FACTORS } from './builtin.js';
 import { FactorSet } from './factor-set.js';
 import { factorId, newFactorSchema, type FactorName, type FactorStatus, type FactorVersion, type NewFactor } from './types.js';
@@ -57,6 +57,25 @@ export const factorTables: TableSet = {
 
 type Row = Awaited<ReturnType<FactorRegistry['rows']>>[number];
 
+function toRow(f: ReturnType<typeof newFactorSchema.parse>, version: number): FactorVersionsTable {
+  return {
+    id: factorId(f, version),
+    name: f.name,
+    variant: f.variant ?? null,
+    version,
+    value: f.value,
+    unit: f.unit,
+    data_year: f.data_year ?? null,
+    valid_from: f.valid_from ?? null,
+    valid_to: f.valid_to ?? null,
+    published_at: f.published_at ?? null,
+    source: f.source,
+    status: f.status,
+    note: f.note ?? null,
+    created_at: new Date().toISOString(),
+  };
+}
+
 function toVersion(r: Row): FactorVersion {
   return {
     id: r.id,
@@ -93,49 +112,36 @@ export class FactorRegistry {
     return this.db.selectFrom('factor_versions').selectAll().orderBy('name').orderBy('variant').orderBy('data_year').orderBy('version').execute();
   }
 
-  /** Writes the built-in versions that are missing (by id); never changes an existing one. */
+  /**
+   * Writes the built-in versions that are missing (by id); never changes an existing one. Two processes
+   * starting on one fresh data dir may both try: the second one's inserts are no-ops.
+   */
   async ensureBuiltins(): Promise<number> {
     const existing = new Set((await this.db.selectFrom('factor_versions').select('id').execute()).map((r) => r.id));
     let added = 0;
     for (const f of BUILTIN_FACTORS) {
       const parsed = newFactorSchema.parse(f);
-      const id = factorId(parsed, 1);
-      if (existing.has(id)) continue;
-      await this.insert(parsed, 1);
-      added++;
+      if (existing.has(factorId(parsed, 1))) continue;
+      const r = await this.db.insertInto('factor_versions').values(toRow(parsed, 1)).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
+      if (Number(r.numInsertedOrUpdatedRows ?? 0) > 0) added++;
     }
     return added;
   }
 
-  /** Adds a version; its number is one more than the newest of the same (name, variant, data year). */
+  /**
+   * Adds a version; its number is one more than the newest of the same (name, variant, data year). Read
+   * and insert are one exclusive transaction, so two processes adding at once get two numbers.
+   */
   async add(input: NewFactor): Promise<FactorVersion> {
     const f = newFactorSchema.parse(input);
-    let q = this.db.selectFrom('factor_versions').select((eb) => eb.fn.max('version').as('v')).where('name', '=', f.name);
-    q = f.variant ? q.where('variant', '=', f.variant) : q.where('variant', 'is', null);
-    q = f.data_year !== undefined ? q.where('data_year', '=', f.data_year) : q.where('data_year', 'is', null);
-    const max = Number((await q.executeTakeFirst())?.v ?? 0);
-    return this.insert(f, max + 1);
-  }
-
-  private async insert(f: ReturnType<typeof newFactorSchema.parse>, version: number): Promise<FactorVersion> {
-    const row = {
-      id: factorId(f, version),
-      name: f.name,
-      variant: f.variant ?? null,
-      version,
-      value: f.value,
-      unit: f.unit,
-      data_year: f.data_year ?? null,
-      valid_from: f.valid_from ?? null,
-      valid_to: f.valid_to ?? null,
-      published_at: f.published_at ?? null,
-      source: f.source,
-      status: f.status,
-      note: f.note ?? null,
-      created_at: new Date().toISOString(),
-    };
-    await this.db.insertInto('factor_versions').values(row).execute();
-    return toVersion(row);
+    return exclusiveTransaction(this.db, async (tx: Kysely<Tables>) => {
+      let q = tx.selectFrom('factor_versions').select((eb) => eb.fn.max('version').as('v')).where('name', '=', f.name);
+      q = f.variant ? q.where('variant', '=', f.variant) : q.where('variant', 'is', null);
+      q = f.data_year !== undefined ? q.where('data_year', '=', f.data_year) : q.where('data_year', 'is', null);
+      const row = toRow(f, Number((await q.executeTakeFirst())?.v ?? 0) + 1);
+      await tx.insertInto('factor_versions').values(row).execute();
+      return toVersion(row);
+    });
   }
 
   async list(): Promise<FactorVersion[]> {

@@ -1,18 +1,11 @@
 /**
- * The accounting methods, one per stream (../shared/domain.md, "Methods, per stream"); README.md here
- * documents each one's inputs, outputs, formula, defaults and a worked example.
+ * Every accounting method: the inventory's (here) and each stream's (accounting/streams/<stream>/method.ts).
+ * README.md here says what a method is; each stream's README documents its method.
  */
-import { biogasMethod } from './biogas.js';
-import { electricitySavingMethod } from './electricity-saving.js';
-import { evChargingMethod } from './ev-charging.js';
+import { biogasMethod } from '../streams/biogas/method.js';
+import { electricitySavingMethod } from '../streams/electricity_saving/method.js';
+import { evChargingMethod } from '../streams/ev_charging/method.js';
+import { pvMethod } from '../streams/pv/method.js';
 import { inventoryMethod } from './inventory.js';
-import { pvMethod } from './pv.js';
-
-export { defineMethod, type Method } from './method.js';
-export * from './pv.js';
-export * from './inventory.js';
-export * from './biogas.js';
-export * from './ev-charging.js';
-export * from './electricity-saving.js';
 
 export const METHODS = [pvMethod, inventoryMethod, biogasMethod, evChargingMethod, electricitySavingMethod] as const;

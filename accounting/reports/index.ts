@@ -6,9 +6,9 @@ import { buildReportModel, type ReportInput } from './report-model.js';
 export { CSV_COLUMNS, csvNumber, csvText, reportCsv } from './csv.js';
 export { MAX_CHANGE_LINES, reportHtml } from './html.js';
 export { reportJson } from './json.js';
+export { changeLine } from './change-lines.js';
 export {
   buildReportModel,
-  changeLine,
   QUALITY_NAMES,
   SECTOR_NAMES,
   STREAM_NAMES,

@@ -1,7 +1,10 @@
-import { DateTime } from 'luxon';
 import type { FactorVersion } from '../factors/types.js';
 import type { LedgerRow } from '../ledger/device-row.js';
 import type { MonthlyRollup, RollupChange, RollupTrigger } from '../rollups/monthly.js';
+import { STREAMS } from '../streams/index.js';
+import { totalRows } from '../totals.js';
+import { localTime } from './change-lines.js';
+import { deviceLines, factorLines, gwpWarnings, measureLines, provisionalSection, revisionSection, sectorLines, totalsSection } from './report-sections.js';
 
 /**
  * The monthly report's model: everything the CSV, JSON and HTML renderers show, computed once and
@@ -46,12 +49,9 @@ export const SECTOR_NAMES: ReadonlyArray<{ id: string; name_zh: string; name_en:
   { id: 'forestry', name_zh: '林業', name_en: 'Forestry' },
 ];
 
+/** Each stream's names (from its folder in accounting/streams/), and `none` for rows in the inventory only. */
 export const STREAM_NAMES: Readonly<Record<string, { name_zh: string; name_en: string }>> = {
-  pv: { name_zh: '太陽光電', name_en: 'PV generation' },
-  biogas: { name_zh: '沼氣', name_en: 'Biogas' },
-  ev_charging: { name_zh: '電動車充電', name_en: 'EV charging' },
-  electricity_saving: { name_zh: '節電', name_en: 'Electricity saving' },
-  generation: { name_zh: '發電', name_en: 'Other generation' },
+  ...Object.fromEntries(STREAMS.map((s) => [s.id, { name_zh: s.labels.zh, name_en: s.labels.en }])),
   none: { name_zh: '僅盤查', name_en: 'Inventory only (no stream)' },
 };
 
@@ -200,239 +200,21 @@ export interface ReportModel {
   notes: Array<{ device: string; note: string }>;
 }
 
-/** Sums in tonnes and kWh, rounded like the ledger rows (1e-9) so float noise does not show. */
-const r9 = (x: number) => Math.round(x * 1e9) / 1e9;
-
-const emptyQuality = (): Quality => ({ ok: 0, reset: 0, wrap: 0, implausible: 0 });
-
-const localTime = (iso: string, tz: string): string => {
-  const dt = DateTime.fromISO(iso, { zone: 'utc' }).setZone(tz);
-  return dt.isValid ? `${dt.toFormat('yyyy-MM-dd HH:mm:ss')} (${tz}, UTC${dt.toFormat('ZZ')})` : iso;
-};
-
-/** A number in a change line: 3 decimals, more when needed to tell two values apart. */
-function changeNumber(n: number, other: unknown): string {
-  const digits = typeof other === 'number' && n.toFixed(3) === other.toFixed(3) && n !== other ? 9 : 3;
-  return Number.isInteger(n) && (typeof other !== 'number' || Number.isInteger(other)) ? String(n) : n.toFixed(digits);
-}
-
-function changeValue(v: unknown, other: unknown): string {
-  if (v === undefined || v === null) return '—';
-  if (typeof v === 'number') return changeNumber(v, other);
-  if (typeof v === 'boolean') return v ? 'yes' : 'no';
-  if (typeof v === 'string') return v === '' ? '""' : v;
-  if (Array.isArray(v)) return v.length === 0 ? '(none)' : v.map((x) => changeValue(x, undefined)).join(', ');
-  if (typeof v === 'object') {
-    return Object.entries(v as Record<string, unknown>)
-      .map(([k, x]) => `${k} ${changeValue(x, undefined)}`)
-      .join(', ');
-  }
-  return String(v);
-}
-
-/** One change as a readable line. */
-export function changeLine(c: RollupChange): string {
-  if (c.field === 'added') return `device ${c.device}: added (${changeValue(c.to, undefined)})`;
-  if (c.field === 'removed') return `device ${c.device}: removed`;
-  return `device ${c.device}: ${c.field} ${changeValue(c.from, c.to)} → ${changeValue(c.to, c.from)}`;
-}
-
-function gridStandIns(rows: ReadonlyArray<LedgerRow>, month: string, byId: ReadonlyMap<string, FactorVersion>): StandIn[] {
-  const forYear = Number(month.slice(0, 4));
-  const found = new Map<string, StandIn>();
-  for (const r of rows) {
-    if (!r.provisional) continue;
-    const ids = r.factors.filter((id) => {
-      const f = byId.get(id);
-      return f ? f.name === 'grid_ef' : id.startsWith('grid_ef-');
-    });
-    for (const id of ids) {
-      const f = byId.get(id);
-      const s = found.get(id) ?? { for_year: forYear, factor_id: id, data_year: f?.dataYear ?? null, value: f?.value ?? null, unit: f?.unit ?? null, devices: 0 };
-      s.devices += 1;
-      found.set(id, s);
-    }
-  }
-  return [...found.values()].sort((a, b) => a.factor_id.localeCompare(b.factor_id));
-}
-
-function standInMessage(s: StandIn): string {
-  const what = s.data_year === null ? `factor ${s.factor_id}` : `the ${s.data_year} grid factor`;
-  const value = s.value === null ? '' : ` (${s.value} ${s.unit ?? ''}`.trimEnd() + `, ${s.factor_id})`;
-  return (
-    `The ${s.for_year} grid emission factor is not published yet: ${what}${value} stands in for ${s.devices} device row(s). ` +
-    `These results are provisional and will be restated as a new revision when the ${s.for_year} factor is published.`
-  );
-}
-
-/** Builds the report model. Pure: the same input gives the same model. */
+/**
+ * Builds the report model. Pure: the same input gives the same model. Totals come from the one totals
+ * module (accounting/totals.ts), so the report of a month and the summary of that month agree.
+ */
 export function buildReportModel(input: ReportInput): ReportModel {
   const { rollup, tz } = input;
   const rows = [...rollup.rows].sort((a, b) => a.device.localeCompare(b.device));
-  const byId = new Map(input.factors.map((f) => [f.id, f]));
-  const measureById = new Map(input.measures.map((m) => [m.id, m]));
+  const factorsById = new Map(input.factors.map((f) => [f.id, f]));
+  const totals = totalRows(rows);
   const warnings: string[] = [];
-
-  // totals
-  const totals: ReportModel['totals'] = {
-    devices: rows.length,
-    avoided_tco2e: 0,
-    avoided_claimed_tco2e: 0,
-    avoided_sold_tco2e: 0,
-    inventory_tco2e: 0,
-    consumption_kwh: 0,
-    methane_t: 0,
-    energy_kwh_by_stream: {},
-    avoided_tco2e_by_stream: {},
-  };
-  const quality = { ...emptyQuality(), total: 0 };
-  for (const r of rows) {
-    const stream = r.stream ?? 'none';
-    totals.avoided_tco2e += r.avoided_tco2e;
-    totals.avoided_claimed_tco2e += r.claimed_avoided_tco2e;
-    if (r.sold_as_credits) totals.avoided_sold_tco2e += r.avoided_tco2e;
-    totals.inventory_tco2e += r.inventory_tco2e;
-    totals.consumption_kwh += r.consumption_kwh;
-    totals.methane_t += r.methane_t;
-    totals.energy_kwh_by_stream[stream] = (totals.energy_kwh_by_stream[stream] ?? 0) + r.energy_kwh;
-    totals.avoided_tco2e_by_stream[stream] = (totals.avoided_tco2e_by_stream[stream] ?? 0) + r.avoided_tco2e;
-    for (const q of QUALITY_NAMES) {
-      const n = r.quality?.[q] ?? 0;
-      quality[q] += n;
-      quality.total += n;
-    }
-  }
-  for (const k of ['avoided_tco2e', 'avoided_claimed_tco2e', 'avoided_sold_tco2e', 'inventory_tco2e', 'consumption_kwh', 'methane_t'] as const) {
-    totals[k] = r9(totals[k]);
-  }
-  for (const m of [totals.energy_kwh_by_stream, totals.avoided_tco2e_by_stream]) for (const k of Object.keys(m)) m[k] = r9(m[k] ?? 0);
-
-  // sectors: all six of the budget, in its order, then any other found in the rows
-  const sectorLines = new Map<string, SectorLine>();
-  for (const s of SECTOR_NAMES) {
-    sectorLines.set(s.id, { sector: s.id, name_zh: s.name_zh, name_en: s.name_en, devices: 0, avoided_tco2e: 0, avoided_claimed_tco2e: 0, avoided_sold_tco2e: 0, inventory_tco2e: 0 });
-  }
-  for (const r of rows) {
-    let line = sectorLines.get(r.sector);
-    if (!line) {
-      line = { sector: r.sector, name_zh: null, name_en: null, devices: 0, avoided_tco2e: 0, avoided_claimed_tco2e: 0, avoided_sold_tco2e: 0, inventory_tco2e: 0 };
-      sectorLines.set(r.sector, line);
-      warnings.push(`device ${r.device}: sector "${r.sector}" is not one of the budget's sectors`);
-    }
-    line.devices += 1;
-    line.avoided_tco2e += r.avoided_tco2e;
-    line.avoided_claimed_tco2e += r.claimed_avoided_tco2e;
-    if (r.sold_as_credits) line.avoided_sold_tco2e += r.avoided_tco2e;
-    line.inventory_tco2e += r.inventory_tco2e;
-  }
-  const sectors = [...sectorLines.values()].map((s) => ({
-    ...s,
-    avoided_tco2e: r9(s.avoided_tco2e),
-    avoided_claimed_tco2e: r9(s.avoided_claimed_tco2e),
-    avoided_sold_tco2e: r9(s.avoided_sold_tco2e),
-    inventory_tco2e: r9(s.inventory_tco2e),
-  }));
-
-  // measures: those the month's devices are linked to (the budget has many more)
-  const measureLines = new Map<string | null, MeasureLine>();
-  for (const r of rows) {
-    let line = measureLines.get(r.measure);
-    if (!line) {
-      const m = r.measure === null ? undefined : measureById.get(r.measure);
-      if (r.measure !== null && !m) warnings.push(`device ${r.device}: measure "${r.measure}" is not in the budget`);
-      line = {
-        measure: r.measure,
-        name_zh: m?.name_zh ?? null,
-        name_en: m?.name_en ?? null,
-        sector: m?.sector ?? null,
-        devices: 0,
-        avoided_tco2e: 0,
-        avoided_claimed_tco2e: 0,
-        avoided_sold_tco2e: 0,
-        target_annual_tco2e: m ? m.target_tco2e : null,
-        target_month_ref_tco2e: m ? r9(m.target_tco2e / 12) : null,
-      };
-      measureLines.set(r.measure, line);
-    }
-    line.devices += 1;
-    line.avoided_tco2e += r.avoided_tco2e;
-    line.avoided_claimed_tco2e += r.claimed_avoided_tco2e;
-    if (r.sold_as_credits) line.avoided_sold_tco2e += r.avoided_tco2e;
-  }
-  const measures = [...measureLines.values()]
-    .map((m) => ({ ...m, avoided_tco2e: r9(m.avoided_tco2e), avoided_claimed_tco2e: r9(m.avoided_claimed_tco2e), avoided_sold_tco2e: r9(m.avoided_sold_tco2e) }))
-    // budget measures first (by id), devices without a measure last
-    .sort((a, b) => (a.measure === null ? 1 : b.measure === null ? -1 : a.measure.localeCompare(b.measure)));
-
-  // devices
-  const devices: DeviceLine[] = rows.map((r) => ({
-    month: r.month,
-    revision: r.revision,
-    device: r.device,
-    kind: r.kind,
-    site: r.site,
-    sector: r.sector,
-    measure: r.measure,
-    stream: r.stream,
-    energy_kwh: r.energy_kwh,
-    consumption_kwh: r.consumption_kwh,
-    methane_t: r.methane_t,
-    avoided_tco2e: r.avoided_tco2e,
-    claimed_avoided_tco2e: r.claimed_avoided_tco2e,
-    inventory_tco2e: r.inventory_tco2e,
-    sold_as_credits: r.sold_as_credits,
-    provisional: r.provisional,
-    factors: [...r.factors],
-    quality: { ...emptyQuality(), ...r.quality },
-    detail: { ...r.detail },
-    notes: [...r.notes],
-  }));
-
-  // factor versions used
-  const useCount = new Map<string, number>();
-  for (const r of rows) for (const id of new Set(r.factors)) useCount.set(id, (useCount.get(id) ?? 0) + 1);
-  const factors: FactorLine[] = [...useCount.entries()]
-    .map(([id, n]): FactorLine => {
-      const f = byId.get(id);
-      if (!f) warnings.push(`factor version ${id} is used by ${n} device row(s) but is not in the factor registry`);
-      return {
-        id,
-        known: f !== undefined,
-        name: f?.name ?? null,
-        variant: f?.variant ?? null,
-        version: f?.version ?? null,
-        data_year: f?.dataYear ?? null,
-        value: f?.value ?? null,
-        unit: f?.unit ?? null,
-        status: f?.status ?? null,
-        published_at: f?.publishedAt ?? null,
-        source: f?.source ?? null,
-        note: f?.note ?? null,
-        devices: n,
-      };
-    })
-    .sort((a, b) => (a.name ?? '~').localeCompare(b.name ?? '~') || (a.data_year ?? 0) - (b.data_year ?? 0) || a.id.localeCompare(b.id));
-
-  // one GWP set per report (domain trap 5)
-  const gwpUsed = [...new Set(factors.filter((f) => f.name === 'ch4_gwp').map((f) => f.variant ?? ''))];
-  const otherGwp = gwpUsed.filter((v) => v.toLowerCase() !== input.gwpSet.toLowerCase());
-  if (otherGwp.length > 0) {
-    warnings.push(`the rows use CH4 GWP set(s) ${otherGwp.join(', ')} but the report is declared ${input.gwpSet}: GWP sets must not be mixed in one report`);
-  }
-
-  // provisional
-  const provisionalDevices = rows.filter((r) => r.provisional).map((r) => r.device);
-  const standIns = gridStandIns(rows, rollup.month, byId);
-  const messages = standIns.map(standInMessage);
-  if (provisionalDevices.length > 0 && messages.length === 0) {
-    messages.push(`${provisionalDevices.length} device row(s) are provisional: a factor for ${rollup.month.slice(0, 4)} is not published yet. They will be restated as a new revision.`);
-  }
-
-  // revision
-  const latestRevision = Math.max(rollup.revision, ...rollup.revisions.map((r) => r.revision));
-  const notes = rows.flatMap((r) => r.notes.map((note) => ({ device: r.device, note })));
+  const sectors = sectorLines(rows, totals, warnings);
+  const measures = measureLines(rows, totals, new Map(input.measures.map((m) => [m.id, m])), warnings);
+  const factors = factorLines(rows, factorsById, warnings);
+  warnings.push(...gwpWarnings(factors, input.gwpSet));
   const generatedIso = input.generatedAt.toISOString();
-
   return {
     title: `Kaohsiung metered carbon account — monthly report ${rollup.month}`,
     subtitle_zh: `高雄市 智慧電表碳帳 月報 ${rollup.month}`,
@@ -441,27 +223,15 @@ export function buildReportModel(input: ReportInput): ReportModel {
     generated_at: generatedIso,
     generated_at_local: localTime(generatedIso, tz),
     gwp_set: input.gwpSet,
-    revision: {
-      revision: rollup.revision,
-      of: latestRevision,
-      latest: rollup.revision >= latestRevision,
-      computed_at: rollup.computed_at,
-      computed_at_local: localTime(rollup.computed_at, tz),
-      trigger: rollup.trigger,
-      trigger_label: TRIGGER_NAMES[rollup.trigger] ?? rollup.trigger,
-      changes: rollup.changes,
-      change_lines: rollup.changes.map(changeLine),
-      changed_devices: new Set(rollup.changes.map((c) => c.device)).size,
-      history: rollup.revisions.map((h) => ({ ...h, computed_at_local: localTime(h.computed_at, tz) })),
-    },
-    totals,
+    revision: revisionSection(rollup, tz),
+    totals: totalsSection(totals),
     sectors,
     measures,
-    devices,
+    devices: deviceLines(rows),
     factors,
-    quality,
-    provisional: { any: provisionalDevices.length > 0, devices: provisionalDevices, stand_ins: standIns, messages },
+    quality: { ...totals.quality, total: Object.values(totals.quality).reduce((a, n) => a + n, 0) },
+    provisional: provisionalSection(rows, rollup.month, factorsById),
     warnings,
-    notes,
+    notes: rows.flatMap((r) => r.notes.map((note) => ({ device: r.device, note }))),
   };
 }

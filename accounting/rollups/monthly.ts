@@ -12,6 +12,8 @@ export interface RollupRevisionsTable {
   computed_at: string;
   trigger: string; // scheduled | manual | late_readings | factor_added | catch_up
   changes: string; // JSON: what differs from the previous revision
+  /** when the computation began reading: the rows hold every reading stored before it (null before 0002) */
+  data_as_of: string | null;
 }
 
 export interface RollupRowsTable {
@@ -61,6 +63,11 @@ export const rollupTables: TableSet = {
           .addColumn('row', 'text', (c) => c.notNull())
           .addPrimaryKeyConstraint('rollup_rows_pk', ['month', 'revision', 'device'])
           .execute();
+      },
+    },
+    '0002_data_as_of': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('rollup_revisions').addColumn('data_as_of', 'text').execute();
       },
     },
   },
@@ -137,8 +144,9 @@ export function diffRows(before: readonly LedgerRow[], after: readonly LedgerRow
  * Several processes may compute the same month (the service's scheduler, `netzero rollup`,
  * `netzero report`, `netzero factors add`): the rows are computed outside any lock, then "read the
  * latest revision, compare, insert the next" runs as one exclusive transaction, so two processes never
- * write the same revision number or interleave rows. If a factor version was added while the rows were
- * computed, they are computed again, so a stale computation never lands on top of a newer one.
+ * write the same revision number or interleave rows. A stale computation never lands on top of a newer
+ * one: if a factor version was added while the rows were computed, or a computation that began later
+ * (and so saw every reading this one saw) has landed meanwhile, the rows are computed again.
  */
 export class MonthlyRollups {
   private readonly db: Kysely<Tables>;
@@ -154,30 +162,35 @@ export class MonthlyRollups {
   async compute(month: string, trigger: RollupTrigger): Promise<ComputeResult> {
     if (!MONTH_PATTERN.test(month)) throw new Error(`month must be YYYY-MM, got "${month}"`);
     for (let attempt = 1; ; attempt++) {
+      const dataAsOf = new Date().toISOString();
       const stamp = await this.factors.stamp();
       const [piece] = await this.ledger.rowsByMonth(monthWindow(month, this.ledger.tz));
       const rows = piece?.rows ?? [];
       const result = await exclusiveTransaction(this.state, async (tx) => {
         if ((await this.factors.stamp(tx)) !== stamp) return undefined;
-        return this.writeIfChanged(tx, month, trigger, rows);
+        return this.writeIfChanged(tx, month, trigger, rows, dataAsOf);
       });
       if (result) return result;
       if (attempt >= MAX_COMPUTE_ATTEMPTS) {
-        throw new Error(`rollup of ${month}: factor versions kept being added while it was computed (${attempt} attempts); try again`);
+        throw new Error(`rollup of ${month}: factors or rollups kept changing while it was computed (${attempt} attempts); try again`);
       }
     }
   }
 
-  /** Inside the exclusive transaction: compare with the latest revision and write the next one if a row changed. */
-  private async writeIfChanged(tx: Kysely<Tables>, month: string, trigger: RollupTrigger, rows: LedgerRow[]): Promise<ComputeResult> {
-    const latest = await this.latestRevision(month, tx);
-    const before = latest ? await this.rowsOf(month, latest, tx) : [];
+  /**
+   * Inside the exclusive transaction: compare with the latest revision and write the next one if a row
+   * changed; undefined when the latest revision comes from a computation that began after this one.
+   */
+  private async writeIfChanged(tx: Kysely<Tables>, month: string, trigger: RollupTrigger, rows: LedgerRow[], dataAsOf: string): Promise<ComputeResult | undefined> {
+    const latest = await tx.selectFrom('rollup_revisions').select(['revision', 'data_as_of']).where('month', '=', month).orderBy('revision', 'desc').limit(1).executeTakeFirst();
+    const before = latest ? await this.rowsOf(month, latest.revision, tx) : [];
     const changes = diffRows(before, rows);
-    if (latest && changes.length === 0) return { month, revision: latest, created: false, changes, rows: before };
-    const revision = (latest ?? 0) + 1;
+    if (latest && changes.length === 0) return { month, revision: latest.revision, created: false, changes, rows: before };
+    if (latest?.data_as_of && latest.data_as_of > dataAsOf) return undefined;
+    const revision = (latest?.revision ?? 0) + 1;
     await tx
       .insertInto('rollup_revisions')
-      .values({ month, revision, computed_at: new Date().toISOString(), trigger, changes: JSON.stringify(revision === 1 ? [] : changes) })
+      .values({ month, revision, computed_at: new Date().toISOString(), trigger, changes: JSON.stringify(revision === 1 ? [] : changes), data_as_of: dataAsOf })
       .execute();
     for (const r of rows) {
       await tx
@@ -188,8 +201,8 @@ export class MonthlyRollups {
     return { month, revision, created: true, changes: revision === 1 ? [] : changes, rows };
   }
 
-  async latestRevision(month: string, db: Kysely<Tables> = this.db): Promise<number | undefined> {
-    const r = await db.selectFrom('rollup_revisions').select((eb) => eb.fn.max('revision').as('rev')).where('month', '=', month).executeTakeFirst();
+  async latestRevision(month: string): Promise<number | undefined> {
+    const r = await this.db.selectFrom('rollup_revisions').select((eb) => eb.fn.max('revision').as('rev')).where('month', '=', month).executeTakeFirst();
     return r?.rev === null || r?.rev === undefined ? undefined : Number(r.rev);
   }
 

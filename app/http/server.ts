@@ -8,6 +8,7 @@ import type { Accounts } from '../../accounting/accounts.js';
 import { newFactorSchema, type FactorVersion } from '../../accounting/factors/types.js';
 import type { ComputeResult } from '../../accounting/rollups/monthly.js';
 import { MONTH_PATTERN, monthOf, thisMonthSoFar } from '../../accounting/periods.js';
+import { STREAMS } from '../../accounting/streams/index.js';
 import { zodToFieldErrors } from '../../devices/payload.js';
 import { DuplicateIdError, registrationSchema, type DeviceRegistry } from '../../devices/registry.js';
 import type { Quarantine } from '../../ingest/quarantine.js';
@@ -158,6 +159,10 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
 
   app.get('/api/factors', async () => deps.accounts.factors.list());
 
+  app.get('/api/streams', async () =>
+    STREAMS.map((s) => ({ id: s.id, name_zh: s.labels.zh, name_en: s.labels.en, short_en: s.labels.short_en, kind: s.kind })),
+  );
+
   app.post('/api/factors', { preHandler: requireAdmin }, async (req, reply) => {
     const body = newFactorSchema.safeParse(req.body ?? {});
     if (!body.success) return badRequest(reply, body.error, 'body');
@@ -199,15 +204,24 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     return rows.slice(0, q.data.limit).map((i) => ({ ...i, t0: new Date(i.t0).toISOString(), t1: new Date(i.t1).toISOString() }));
   });
 
-  const sendFile = (name: string, type: string) => async (_req: FastifyRequest, reply: FastifyReply) => {
+  /** A file of the public folder by its bare name: no directories, nothing outside the folder. */
+  const sendFile = (name: string, type: string, reply: FastifyReply) => {
     for (const dir of PUBLIC_DIRS) {
-      const file = path.join(dir, name);
-      if (fs.existsSync(file)) return reply.header('content-type', type).send(fs.createReadStream(file));
+      const file = path.resolve(dir, name);
+      if (path.dirname(file) !== path.resolve(dir)) break;
+      if (fs.statSync(file, { throwIfNoEntry: false })?.isFile()) return reply.header('content-type', type).send(fs.createReadStream(file));
     }
     return reply.code(404).send({ error: 'not found' });
   };
-  app.get('/', sendFile('index.html', 'text/html; charset=utf-8'));
-  app.get('/dashboard.js', sendFile('dashboard.js', 'text/javascript; charset=utf-8'));
+  app.get('/', async (_req, reply) => sendFile('index.html', 'text/html; charset=utf-8', reply));
+  // The dashboard's browser modules: the page loads dashboard.js (the main one), which imports the others as
+  // /<name>.js. Only names of lower-case letters, digits and dashes, so never a path; anything else is a 404.
+  const MODULE_NAME = /^[a-z0-9-]+\.js$/;
+  app.get<{ Params: { module: string } }>('/:module(^[a-z0-9-]+).js', async (req, reply) => {
+    const name = `${req.params.module}.js`;
+    if (!MODULE_NAME.test(name)) return reply.code(404).send({ error: 'not found' });
+    return sendFile(name, 'text/javascript; charset=utf-8', reply);
+  });
   app.get('/vendor/echarts.min.js', async (_req, reply) => {
     const file = fileURLToPath(import.meta.resolve('echarts/dist/echarts.min.js'));
     return reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', 'max-age=86400').send(fs.createReadStream(file));

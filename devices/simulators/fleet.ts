@@ -1,9 +1,10 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { KINDS, type Kind, type Sector } from '../kinds.js';
-import { MAX_BATCH, MAX_PAYLOAD_BYTES } from '../payload.js';
+import type { Kind } from '../kinds.js';
 import { topicFor } from '../topics.js';
-import { SLOT_MS, isoTaipei, modelFor, type DeviceModel, type ModelOptions } from './models.js';
+import { backfill, type BackfillRuntime } from './backfill.js';
+import type { DeviceModel } from './models.js';
+import { isoTaipei } from './models/time.js';
 
 /** One simulated device: MQTT identity plus the model that produces its readings. */
 export interface FleetDevice {
@@ -54,22 +55,16 @@ export interface FleetStats {
   errorsReceived: number;
 }
 
-type Backfill = 'pending' | 'running' | 'done';
-
-interface Runtime {
+/** A device while the fleet runs: its topics, its client, and where its backfill and live publishing stand. */
+interface Runtime extends BackfillRuntime {
   device: FleetDevice;
   telemetry: string;
   status: string;
   errors: string;
   client?: MqttClient;
-  backfill: Backfill;
-  /** ts of the next backfill reading */
-  cursor?: number;
   liveInFlight: boolean;
   lastError?: string;
 }
-
-const BATCH_BYTES = MAX_PAYLOAD_BYTES - 1024;
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -233,42 +228,17 @@ export class SimulatedFleet {
     return JSON.stringify({ ts: stamp, seq: Math.floor(ts / 1000), ...rt.device.model.reading(ts) });
   }
 
-  /** Publishes the last backfillHours on a 5-minute grid, one batch at a time, resuming after a failure. */
-  private async backfill(rt: Runtime): Promise<void> {
-    const client = rt.client;
-    if (!client) return;
-    rt.backfill = 'running';
-    let cursor = (rt.cursor ??= Math.ceil((this.opts.now() - this.opts.backfillHours * 3_600_000) / SLOT_MS) * SLOT_MS);
-    try {
-      // loop until caught up: a long backfill must not leave a gap before the first live reading
-      while (this.running && cursor <= this.opts.now()) {
-        const end = this.opts.now();
-        const parts: string[] = [];
-        let bytes = 16;
-        let ts = cursor;
-        while (ts <= end && parts.length < MAX_BATCH) {
-          const one = this.payload(rt, ts);
-          if (bytes + one.length + 1 > BATCH_BYTES) break;
-          parts.push(one);
-          bytes += one.length + 1;
-          ts += SLOT_MS;
-        }
-        this.counts.published += parts.length;
-        try {
-          await client.publishAsync(rt.telemetry, `{"readings":[${parts.join(',')}]}`, { qos: 1 });
-        } catch (err) {
-          this.counts.failed += parts.length;
-          throw err;
-        }
-        this.counts.acknowledged += parts.length;
-        rt.cursor = cursor = ts;
-      }
-      rt.backfill = this.running ? 'done' : 'pending';
-      if (this.running) this.log.debug({ device: rt.device.id }, 'simulated device: backfill done');
-    } catch (err) {
-      rt.backfill = 'pending'; // resumes from the cursor at the next connect
-      this.warn(rt, 'backfill interrupted', err);
-    }
+  /** Publishes the last backfillHours as batches (see backfill.ts); resumes at the next connect after a failure. */
+  private backfill(rt: Runtime): Promise<void> {
+    return backfill(rt, {
+      hours: this.opts.backfillHours,
+      now: () => this.opts.now(),
+      running: () => this.running,
+      payload: (ts) => this.payload(rt, ts),
+      counts: this.counts,
+      log: this.log,
+      warn: (msg, err) => this.warn(rt, msg, err),
+    });
   }
 
   /** Next tick on a multiple of intervalS; recomputed from the clock each time, so it does not drift. */
@@ -327,49 +297,4 @@ export class SimulatedFleet {
         rt.liveInFlight = false;
       });
   }
-}
-
-export interface LoadDevice extends FleetDevice {
-  sector: Sector;
-}
-
-export interface FleetOfSizeOptions {
-  /** id prefix (default `sim`): ids are `sim-pv-0001`, `sim-sm-0001`, … */
-  prefix?: string;
-  /** devices per site; sites are `${prefix}-site-001`, … (default 10) */
-  devicesPerSite?: number;
-  /** MQTT password for each device, e.g. from registering them first */
-  secretFor?: (id: string) => string | undefined;
-  /** model options for every device; a recent `commissioned` date makes first readings cheaper */
-  model?: ModelOptions;
-}
-
-const SHORT: Record<Kind, string> = { smart_meter: 'sm', pv_inverter: 'pv', biogas: 'bg', ev_charger: 'ev' };
-const LOAD_SECTOR: Record<Kind, Sector> = {
-  smart_meter: 'residential_commercial',
-  pv_inverter: 'residential_commercial',
-  biogas: 'agriculture',
-  ev_charger: 'transport',
-};
-
-/** n devices cycling through the four kinds, for the load generator (`netzero simulate`). */
-export function fleetOfSize(n: number, opts: FleetOfSizeOptions = {}): LoadDevice[] {
-  const prefix = opts.prefix ?? 'sim';
-  const perSite = Math.max(1, opts.devicesPerSite ?? 10);
-  const width = Math.max(4, String(Math.ceil(n / KINDS.length)).length);
-  const out: LoadDevice[] = [];
-  for (let i = 0; i < n; i++) {
-    const kind = KINDS[i % KINDS.length]!;
-    const id = `${prefix}-${SHORT[kind]}-${String(Math.floor(i / KINDS.length) + 1).padStart(width, '0')}`;
-    const secret = opts.secretFor?.(id);
-    out.push({
-      id,
-      kind,
-      site: `${prefix}-site-${String(Math.floor(i / perSite) + 1).padStart(3, '0')}`,
-      sector: LOAD_SECTOR[kind],
-      ...(secret !== undefined ? { secret } : {}),
-      model: modelFor(kind, id, opts.model),
-    });
-  }
-  return out;
 }

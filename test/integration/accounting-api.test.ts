@@ -190,3 +190,50 @@ describe('command line on the data dir', () => {
     expect(bad.stderr).toMatch(/--year: required for grid_ef/);
   });
 });
+
+describe('times in queries', () => {
+  type Issues = { error: string; issues: Array<{ field: string; reason: string }> };
+
+  it('refuses an impossible date with 400 naming the parameter, instead of rolling it over', async () => {
+    // 2026-02-30 is not a day: Date.parse made it 2 March
+    const from = await svc.api<Issues>('GET', `/api/summary?from=${encodeURIComponent('2026-02-30T00:00:00+08:00')}`, undefined, null);
+    expect(from.status).toBe(400);
+    expect(from.body.error).toBe('invalid query');
+    expect(from.body.issues.map((i) => i.field)).toEqual(['from']);
+    expect(from.body.issues[0]!.reason).toContain('2026-02-30');
+
+    // 2026 is no leap year
+    const leap = await svc.api<Issues>('GET', `/api/summary?from=${encodeURIComponent('2026-02-29T00:00:00Z')}&to=${encodeURIComponent('2026-03-10T00:00:00Z')}`, undefined, null);
+    expect(leap.status).toBe(400);
+    expect(leap.body.issues.map((i) => i.field)).toEqual(['from']);
+
+    const to = await svc.api<Issues>('GET', `/api/summary?from=${encodeURIComponent('2026-01-01T00:00:00Z')}&to=${encodeURIComponent('2026-13-01T00:00:00Z')}`, undefined, null);
+    expect(to.status).toBe(400);
+    expect(to.body.issues.map((i) => i.field)).toEqual(['to']);
+    expect(to.body.issues[0]!.reason).toContain('2026-13-01');
+
+    const readings = await svc.api<Issues>('GET', `/api/readings?device=${pv.id}&from=${encodeURIComponent('2026-02-30T00:00:00Z')}`);
+    expect(readings.status).toBe(400);
+    expect(readings.body.issues.map((i) => i.field)).toEqual(['from']);
+
+    const intervals = await svc.api<Issues>('GET', `/api/intervals?device=${pv.id}&to=${encodeURIComponent('2025-04-31T00:00:00+08:00')}`);
+    expect(intervals.status).toBe(400);
+    expect(intervals.body.issues.map((i) => i.field)).toEqual(['to']);
+  });
+
+  it('still answers ISO 8601 with an offset, and epoch milliseconds', async () => {
+    const iso = (ms: number) => DateTime.fromMillis(ms, { zone: TZ }).toISO()!; // …+08:00
+    // day 2 → day 3 of last month: the first interval, 100 kWh
+    const s = await svc.api<{ energy_kwh: { pv: number } }>('GET', `/api/summary?from=${at(2, 0)}&to=${encodeURIComponent(iso(at(3, 0)))}`, undefined, null);
+    expect(s.status).toBe(200);
+    expect(s.body.energy_kwh.pv).toBe(100);
+
+    const r = await svc.api<Array<{ seq: number; ts: string }>>('GET', `/api/readings?device=${pv.id}&from=${encodeURIComponent(iso(at(2, 0)))}&to=${at(3, 0) + 1}`);
+    expect(r.status).toBe(200);
+    expect(r.body.map((x) => x.seq).sort()).toEqual([1, 2]);
+
+    // a leap day is a day
+    const leap = await svc.api('GET', `/api/summary?from=${encodeURIComponent('2024-02-29T00:00:00+08:00')}&to=${encodeURIComponent('2024-03-01T00:00:00+08:00')}`, undefined, null);
+    expect(leap.status).toBe(200);
+  });
+});

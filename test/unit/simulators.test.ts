@@ -9,8 +9,10 @@ import { KINDS, type Kind } from '../../devices/kinds.js';
 import { MAX_BATCH, MAX_PAYLOAD_BYTES, parsePayload } from '../../devices/payload.js';
 import { newDeviceSchema, type Device, type NewDevice } from '../../devices/registry.js';
 import { DEMO_DEVICES, ensureDemoDevices, type DemoRegistry } from '../../devices/simulators/demo-fleet.js';
-import { SimulatedFleet, fleetOfSize, type FleetDevice } from '../../devices/simulators/fleet.js';
-import { isoTaipei, modelFor, type DeviceModel, type ModelOptions } from '../../devices/simulators/models.js';
+import { SimulatedFleet, type FleetDevice } from '../../devices/simulators/fleet.js';
+import { fleetOfSize } from '../../devices/simulators/load-fleet.js';
+import { modelFor, type DeviceModel, type ModelOptions } from '../../devices/simulators/models.js';
+import { isoTaipei } from '../../devices/simulators/models/time.js';
 
 const MIN = 60_000;
 const SLOT = 5 * MIN;

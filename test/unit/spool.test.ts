@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Spool, type SpoolOptions } from '../../store/spool.js';
+import { Spool, type SpoolOptions } from '../../store/spool/spool.js';
 
 /**
- * The on-disk spool (store/SPOOL.md): real files in a temp dir, a real child process killed with
+ * The on-disk spool (store/spool/README.md): real files in a temp dir, a real child process killed with
  * SIGKILL, outcomes read back through a fresh Spool.
  */
 
@@ -392,11 +392,12 @@ describe('recovery', () => {
 });
 
 describe('crash (SIGKILL of a child process mid-stream)', () => {
-  const distSpool = path.join(ROOT, 'dist/store/spool.js');
+  const distSpool = path.join(ROOT, 'dist/store/spool/spool.js');
 
   beforeAll(() => {
     // `npx tsc -p tsconfig.build.json`, only when dist/ is older than the source
-    const src = fs.statSync(path.join(ROOT, 'store/spool.ts')).mtimeMs;
+    const srcDir = path.join(ROOT, 'store/spool');
+    const src = Math.max(...fs.readdirSync(srcDir).filter((f) => f.endsWith('.ts')).map((f) => fs.statSync(path.join(srcDir, f)).mtimeMs));
     const fresh = () => fs.existsSync(distSpool) && fs.statSync(distSpool).mtimeMs >= src;
     if (fresh()) return;
     let log = '';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineMethod } from './method.js';
-import { gridFactorField, kwhField, tco2eField } from './fields.js';
+import { defineMethod } from '../../methods/method.js';
+import { gridFactorField, kwhField, tco2eField } from '../../methods/fields.js';
 
 /**
  * PV (CDM AMS-I.D form, grid-connected renewable electricity): the generated kWh displace grid electricity.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineMethod } from './method.js';
-import { gridFactorField, kwhField, signedTco2eField } from './fields.js';
+import { defineMethod } from '../../methods/method.js';
+import { gridFactorField, kwhField, signedTco2eField } from '../../methods/fields.js';
 
 export type VehicleClass = 'car' | 'scooter' | 'bus';
 

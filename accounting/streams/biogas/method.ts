@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineMethod } from './method.js';
-import { gridFactorField, kwhField, tco2eField } from './fields.js';
+import { defineMethod } from '../../methods/method.js';
+import { gridFactorField, kwhField, tco2eField } from '../../methods/fields.js';
 
 /** Reference state of a normal cubic metre (Nm³): 0 °C, 101.325 kPa absolute. */
 export const STANDARD_PRESSURE_KPA = 101.325;
