@@ -14,7 +14,7 @@ import { DuplicateIdError, registrationSchema, type DeviceRegistry } from '../..
 import type { Quarantine } from '../../ingest/quarantine.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { parseIsoWithOffset } from '../../lib/time.js';
+import { ISO_WITH_OFFSET, parseIsoWithOffset } from '../../lib/time.js';
 import type { ReadingStore } from '../../store/types.js';
 import { LiveSummary } from './live.js';
 
@@ -50,9 +50,13 @@ const timeParam = z
       ctx.addIssue({ code: 'custom', message: 'epoch milliseconds are too large' });
       return z.NEVER;
     }
+    if (!ISO_WITH_OFFSET.test(v)) {
+      ctx.addIssue({ code: 'custom', message: `must be ISO 8601 with an offset (e.g. 2026-11-22T10:00:00+08:00) or epoch milliseconds, got "${v.slice(0, 40)}"` });
+      return z.NEVER;
+    }
     const parsed = parseIsoWithOffset(v);
     if ('reason' in parsed) {
-      ctx.addIssue({ code: 'custom', message: `${parsed.reason}; or epoch milliseconds` });
+      ctx.addIssue({ code: 'custom', message: parsed.reason });
       return z.NEVER;
     }
     return parsed.ms;
