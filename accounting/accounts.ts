@@ -16,7 +16,7 @@ export interface Accounts {
   budget: Budget;
   ledger: Ledger;
   rollups: MonthlyRollups;
-  progress: (opts?: { year?: number; now?: number }) => ReturnType<typeof budgetProgress>;
+  progress: (opts?: { year?: number; now?: number; signal?: AbortSignal }) => ReturnType<typeof budgetProgress>;
 }
 
 export interface AccountsDeps {

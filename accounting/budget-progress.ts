@@ -71,7 +71,11 @@ export function measureInfo(budget: Budget): Map<string, MeasureInfo> {
  * projection to the year end, and metered inventory against the sector caps. Closed months come from
  * their latest rollup revision; the rest is computed live.
  */
-export async function budgetProgress(budget: Budget, deps: { ledger: Ledger; rollups: MonthlyRollups }, opts: { year?: number; now?: number } = {}): Promise<BudgetProgress> {
+export async function budgetProgress(
+  budget: Budget,
+  deps: { ledger: Ledger; rollups: MonthlyRollups },
+  opts: { year?: number; now?: number; signal?: AbortSignal } = {},
+): Promise<BudgetProgress> {
   const tz = deps.ledger.tz;
   const now = opts.now ?? Date.now();
   const year = opts.year ?? DateTime.fromMillis(now, { zone: tz }).year;
@@ -90,7 +94,7 @@ export async function budgetProgress(budget: Budget, deps: { ledger: Ledger; rol
         rows.push(...stored.rows);
         sources.rollup_months.push(piece.month);
       } else {
-        const [live] = await deps.ledger.rowsByMonth({ from: piece.from, to: piece.to }, { countOpenEnded: true });
+        const [live] = await deps.ledger.rowsByMonth({ from: piece.from, to: piece.to }, { countOpenEnded: true, signal: opts.signal });
         rows.push(...(live?.rows ?? []));
         sources.live_months.push(piece.month);
       }

@@ -64,6 +64,21 @@ const url = (name: string, protocols: string[]) =>
       return v;
     });
 
+/** A whole number setting within bounds; the message names the setting, the bounds and the unit. */
+const wholeNumber = (name: string, dflt: number, min: number, max: number, unit: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return dflt;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be whole ${unit} between ${min} and ${max}, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
 const timeZone = z
   .string()
   .optional()
@@ -148,6 +163,9 @@ export const envSchema = z
         }
         return n;
       }),
+    NETZERO_HTTP_MAX_QUERIES: wholeNumber('NETZERO_HTTP_MAX_QUERIES', 4, 1, 64, 'requests'),
+    NETZERO_HTTP_QUERY_BUDGET_S: wholeNumber('NETZERO_HTTP_QUERY_BUDGET_S', 15, 1, 600, 'seconds'),
+    NETZERO_SUMMARY_MAX_DAYS: wholeNumber('NETZERO_SUMMARY_MAX_DAYS', 1100, 1, 36_600, 'days'),
     INFLUX_URL: url('INFLUX_URL', ['http:', 'https:']),
     INFLUX_TOKEN: z.string().optional(),
     INFLUX_ORG: z.string().optional(),
@@ -183,6 +201,7 @@ export interface Config {
   gwpSet: 'ar4' | 'ar5' | 'ar6';
   rollupLateCheckS: number;
   spoolMaxBytes: number;
+  http: { maxQueries: number; queryBudgetMs: number; maxSummaryDays: number };
   influx?: InfluxSettings;
 }
 
@@ -217,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     gwpSet: e.NETZERO_GWP,
     rollupLateCheckS: e.NETZERO_ROLLUP_LATE_CHECK_S,
     spoolMaxBytes: e.NETZERO_SPOOL_MAX_BYTES,
+    http: { maxQueries: e.NETZERO_HTTP_MAX_QUERIES, queryBudgetMs: e.NETZERO_HTTP_QUERY_BUDGET_S * 1000, maxSummaryDays: e.NETZERO_SUMMARY_MAX_DAYS },
     influx: e.INFLUX_URL
       ? { url: e.INFLUX_URL, token: e.INFLUX_TOKEN, org: e.INFLUX_ORG, bucket: e.INFLUX_BUCKET, api: e.INFLUX_API, db: e.INFLUX_DB }
       : undefined,

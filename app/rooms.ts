@@ -89,6 +89,7 @@ export function buildRooms(config: Config, log: Logger, metrics: Registry, admin
         health: () => roomsHealth(rooms),
         restateForFactor: (version) => accounting.scheduler.restateForFactor(version),
         computeRollup: (month) => accounting.scheduler.computeNow(month),
+        limits: config.http,
       },
       { host: config.host, port: config.httpPort },
     ),

@@ -37,7 +37,7 @@ export class Service {
 
   async start(): Promise<Ports> {
     const { config, log } = this;
-    fs.mkdirSync(config.dataDir, { recursive: true });
+    fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const admin = loadOrCreateAdminToken(config.dataDir, config.adminToken);
     this.adminToken = admin.token;
     if (admin.created) {

@@ -30,7 +30,7 @@ const quantile = (xs: number[], q: number) => {
 
 async function mqttScenario(svc: RunningService, name: string, clients: number, perMessage: number, inflight: number): Promise<Result> {
   const devices = await Promise.all(
-    Array.from({ length: clients }, (_, i) => registerDevice(svc, { kind: 'smart_meter', site: 'bench', sector: 'industry', id: `bench-${name}-${i}` })),
+    Array.from({ length: clients }, (_, i) => registerDevice(svc, { kind: 'smart_meter', site: 'bench', sector: 'industry', id: `bench-${name}-${i}`, params: { max_readings_per_s: 100_000 } })),
   );
   const conns: MqttClient[] = await Promise.all(
     devices.map((d) => mqtt.connectAsync(`mqtt://127.0.0.1:${svc.ports.mqtt}`, { username: d.id, password: d.secret, reconnectPeriod: 0 })),

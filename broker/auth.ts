@@ -1,9 +1,15 @@
-import type { AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import os from 'node:os';
+import type { AedesPublishPacket, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import type { Logger } from 'pino';
+import { hashScheme, hashSecretNow, verifyFastSecret, verifyLegacySecret } from '../devices/credentials.js';
 import type { Device, DeviceRegistry } from '../devices/registry.js';
-import { parseTopic, topicFor, TOPIC_ROOT } from '../devices/topics.js';
+import { ID_PATTERN, parseTopic, topicFor, TOPIC_ROOT } from '../devices/topics.js';
+import { addressKey, remoteAddress } from './addresses.js';
+import { ClientIdRules, isClosed } from './client-ids.js';
+import { AttemptLimiter } from './limits.js';
 import type { BrokerMetrics } from './metrics.js';
+import { ThrottledLog } from './throttled-log.js';
+import { BoundedWorkQueue } from './work-queue.js';
 
 /** A telemetry publish the broker has authorised: the topic is the device's own. */
 export interface AuthorizedTelemetry {
@@ -18,34 +24,50 @@ export interface AuthorizedTelemetry {
  */
 export type TelemetryHandler = (msg: AuthorizedTelemetry) => Promise<unknown>;
 
-/** Failed logins allowed per client address before that address is refused for a while. */
+/** Failed logins allowed per device id, and per client address, in a window; then refused for a while. */
 export const AUTH_FAILURES_ALLOWED = 10;
 export const AUTH_FAILURE_WINDOW_S = 60;
 export const AUTH_BLOCK_S = 60;
 
-/** CONNACK return code 5, "not authorized" (MQTT 3.1.1 §3.2.2.3). */
-const NOT_AUTHORIZED = 5;
+/** Legacy (scrypt) secret checks running at once: half the cores at most, so the event loop keeps a core. */
+export const LEGACY_CHECK_CONCURRENCY = Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / 2)));
+/** Legacy checks waiting at most; beyond, the CONNECT is refused with CONNACK 3 and the device retries. */
+export const LEGACY_CHECK_MAX_QUEUED = 32;
 
-function refusal(message: string): AuthenticateError {
+/** CONNACK return codes (MQTT 3.1.1 §3.2.2.3). */
+export const CONNACK = {
+  /** the client id may not be used by this device */
+  IDENTIFIER_REJECTED: 2,
+  /** rate-limited or overloaded: try again later */
+  SERVER_UNAVAILABLE: 3,
+  /** wrong or unknown credentials (contract: "Wrong or unknown → CONNACK refused (not authorized)") */
+  NOT_AUTHORIZED: 5,
+} as const;
+
+/** The status topic carries exactly one of these (contract: `online` / `offline`, use as Last Will). */
+const STATUS_PAYLOADS = new Set(['online', 'offline']);
+
+function refusal(code: number, message: string): AuthenticateError {
   const err = new Error(message) as AuthenticateError;
-  err.returnCode = NOT_AUTHORIZED;
+  err.returnCode = code;
   return err;
 }
 
-function remoteAddress(client: Client): string {
-  const c = client as unknown as {
-    req?: { socket?: { remoteAddress?: string } };
-    conn?: { remoteAddress?: string };
-  };
-  return c.req?.socket?.remoteAddress ?? c.conn?.remoteAddress ?? 'unknown';
-}
-
 /**
- * The broker's authentication and authorization hooks (contract, "MQTT"):
- * - username = device id, password = device secret; wrong or unknown → CONNACK 5;
- * - repeated failures from one address are refused without checking (rate limit);
- * - a device publishes only to its own telemetry and status topics and subscribes only to its own
- *   errors topic; a viewer subscribes to netzero/v1/# and publishes nothing;
+ * The broker's authentication and authorization hooks (contract, "MQTT"; rules in broker/README.md):
+ * - username = device id, password = device secret; wrong or unknown → CONNACK 5 (not authorized);
+ * - attempts are counted per device id and per address before the secret is checked; over either
+ *   limit, current-form (cheap) hashes are still checked, so neither a misconfigured meter behind the
+ *   same NAT nor someone failing against a known device id can lock out the device with the right
+ *   secret (a wrong one is refused with CONNACK 3, naming the limit), while legacy (scrypt) hashes are
+ *   refused without a check (CONNACK 3);
+ * - legacy checks go through a bounded queue: a full queue refuses with CONNACK 3, a check whose client
+ *   has left is dropped, `stop()` cancels what waits; a legacy hash is re-hashed on success;
+ * - client ids: see ./client-ids.ts (CONNACK 2);
+ * - a device publishes only to its own telemetry and status topics, at QoS 0 or 1; telemetry is never
+ *   retained; status is exactly `online` or `offline`; it subscribes only to its own errors topic; a
+ *   viewer subscribes to netzero/v1/# and publishes nothing; what the broker forwards to a client is
+ *   checked against the same rules (a resumed session cannot carry another device's messages);
  * - authorised telemetry goes to the registered handler before aedes may send the PUBACK (aedes writes
  *   the PUBACK after authorizePublish calls back, lib/handlers/publish.js), so QoS 1 is acknowledged
  *   only when durable; with no handler registered (ingest not up, or stopping) it is refused, unacknowledged.
@@ -53,11 +75,22 @@ function remoteAddress(client: Client): string {
 export function createAuthHooks(deps: { registry: DeviceRegistry; metrics: BrokerMetrics; log: Logger; telemetry: () => TelemetryHandler | undefined }) {
   const { registry, metrics, log } = deps;
   const devices = new WeakMap<Client, Device>();
-  const limiter = new RateLimiterMemory({
-    points: AUTH_FAILURES_ALLOWED,
-    duration: AUTH_FAILURE_WINDOW_S,
-    blockDuration: AUTH_BLOCK_S,
+  const limiterOpts = { allowed: AUTH_FAILURES_ALLOWED, windowMs: AUTH_FAILURE_WINDOW_S * 1000, blockMs: AUTH_BLOCK_S * 1000 };
+  const deviceLimiter = new AttemptLimiter(limiterOpts);
+  const addressLimiter = new AttemptLimiter(limiterOpts);
+  const sweep = setInterval(() => {
+    deviceLimiter.sweep();
+    addressLimiter.sweep();
+  }, 10_000).unref();
+  const legacyChecks = new BoundedWorkQueue({
+    concurrency: LEGACY_CHECK_CONCURRENCY,
+    maxQueued: LEGACY_CHECK_MAX_QUEUED,
+    onDepth: (n) => metrics.authQueueDepth.set(n),
   });
+  const clientIds = new ClientIdRules(async (id) => (await registry.get(id)) !== null);
+  const events = new ThrottledLog(log);
+  const upgrades = new Set<Promise<unknown>>();
+  let stopped = false;
 
   const authenticate = (
     client: Client,
@@ -65,32 +98,153 @@ export function createAuthHooks(deps: { registry: DeviceRegistry; metrics: Broke
     password: Readonly<Buffer> | undefined,
     done: (error: AuthenticateError | null, success: boolean | null) => void,
   ): void => {
-    const address = remoteAddress(client);
+    const address = addressKey(remoteAddress(client));
+    const clientId = client.id;
+    const refuse = (code: number, reason: string, message: string, fields: Record<string, unknown> = {}) => {
+      metrics.authFailures.inc({ reason });
+      const level = reason === 'bad_credentials' || reason === 'unknown_device' || reason === 'no_credentials' ? 'info' : 'warn';
+      events.note(`login:${reason}`, level, { address, username, clientId, connack: code, reason, ...fields }, `mqtt login refused: ${message}`);
+      done(refusal(code, message), false);
+    };
+    // the client left while we looked: nothing is checked or counted, and aedes writes nothing to it
+    const gone = () => done(refusal(CONNACK.SERVER_UNAVAILABLE, 'client left'), false);
+    // the broker is stopping: no work starts, nothing is logged per attempt
+    const stopping = () => {
+      metrics.authFailures.inc({ reason: 'unavailable' });
+      done(refusal(CONNACK.SERVER_UNAVAILABLE, 'broker stopping'), false);
+    };
+
     void (async () => {
-      const state = await limiter.get(address);
-      if (state && state.remainingPoints <= 0) {
-        metrics.authFailures.inc({ reason: 'rate_limited' });
-        log.warn({ address, retryInS: Math.ceil(state.msBeforeNext / 1000) }, 'mqtt login refused: too many failures');
-        return done(refusal('too many failed logins from this address'), false);
+      if (stopped) return stopping();
+      if (!username || !password) {
+        addressLimiter.recordFailure(address);
+        return refuse(CONNACK.NOT_AUTHORIZED, 'no_credentials', 'no device id or secret');
       }
-      const device = username && password ? await registry.authenticate(username, password.toString('utf8')) : null;
-      if (!device) {
-        metrics.authFailures.inc({ reason: username ? 'bad_credentials' : 'no_credentials' });
-        await limiter.consume(address).catch(() => undefined);
-        log.info({ address, username }, 'mqtt login refused');
-        return done(refusal('bad device id or secret'), false);
+      // every registered id matches the id pattern: anything else is unknown without a look-up
+      const found = ID_PATTERN.test(username) ? await registry.credentials(username) : null;
+      if (isClosed(client)) return gone();
+      if (stopped) return stopping();
+      if (!found) {
+        addressLimiter.recordFailure(address);
+        return refuse(CONNACK.NOT_AUTHORIZED, 'unknown_device', 'unknown device id');
       }
+      const { device, hash } = found;
+      const scheme = hashScheme(hash);
+
+      // Count the attempt before the check, so parallel attempts cannot all pass the gate. Over a limit
+      // (per device id or per address), a current-form hash is still checked (microseconds), so whoever
+      // fails against a device id or from a shared address cannot lock out the device with the right
+      // secret; only an expensive legacy (scrypt) check is refused unchecked.
+      const deviceCounted = deviceLimiter.tryAcquire(device.id);
+      if (!deviceCounted && scheme !== 'hmac-sha256') {
+        return refuse(CONNACK.SERVER_UNAVAILABLE, 'rate_limited', 'too many failed logins for this device id, legacy secret not checked', {
+          limit: 'device',
+          retryInS: Math.ceil(deviceLimiter.retryInMs(device.id) / 1000),
+        });
+      }
+      const addressCounted = addressLimiter.tryAcquire(address);
+      if (!addressCounted && scheme !== 'hmac-sha256') {
+        if (deviceCounted) deviceLimiter.released(device.id);
+        return refuse(CONNACK.SERVER_UNAVAILABLE, 'rate_limited', 'too many failed logins from this address, legacy secret not checked', {
+          limit: 'address',
+          retryInS: Math.ceil(addressLimiter.retryInMs(address) / 1000),
+        });
+      }
+      const release = () => {
+        if (deviceCounted) deviceLimiter.released(device.id);
+        if (addressCounted) addressLimiter.released(address);
+      };
+
+      const secret = password.toString('utf8');
+      let ok: boolean;
+      if (scheme === 'hmac-sha256') {
+        metrics.secretChecks.inc({ scheme });
+        ok = verifyFastSecret(secret, hash);
+      } else if (scheme === 'scrypt') {
+        const outcome = await legacyChecks.run(
+          async () => {
+            metrics.secretChecks.inc({ scheme });
+            const right = await verifyLegacySecret(secret, hash);
+            // re-hash inside the job, so stop() (which waits for running jobs) also waits for the write
+            if (right) upgrade(device.id, hash, secret);
+            return right;
+          },
+          () => isClosed(client),
+        );
+        if (outcome.status !== 'done') release();
+        switch (outcome.status) {
+          case 'overloaded':
+            return refuse(CONNACK.SERVER_UNAVAILABLE, 'overloaded', 'too many logins waiting for a legacy secret check, try again', { queued: legacyChecks.depth });
+          case 'dropped':
+            metrics.authChecksDropped.inc({ reason: 'client_gone' });
+            return gone();
+          case 'cancelled':
+            metrics.authChecksDropped.inc({ reason: 'stopping' });
+            return stopping();
+          case 'failed':
+            throw outcome.error;
+          case 'done':
+            ok = outcome.value;
+        }
+      } else {
+        events.note('hash:malformed', 'error', { device: device.id }, 'stored secret hash is malformed: the device cannot log in until its secret is replaced');
+        ok = false;
+      }
+
+      if (!ok) {
+        if (deviceCounted) deviceLimiter.failed(device.id);
+        else deviceLimiter.recordFailure(device.id);
+        if (addressCounted) addressLimiter.failed(address);
+        else addressLimiter.recordFailure(address);
+        if (!deviceCounted) {
+          return refuse(CONNACK.SERVER_UNAVAILABLE, 'rate_limited', 'too many failed logins for this device id', {
+            limit: 'device',
+            retryInS: Math.ceil(deviceLimiter.retryInMs(device.id) / 1000),
+          });
+        }
+        return refuse(CONNACK.NOT_AUTHORIZED, 'bad_credentials', 'wrong secret');
+      }
+      if (deviceCounted) deviceLimiter.succeeded(device.id);
+      if (addressCounted) addressLimiter.succeeded(address);
+      if (isClosed(client)) return gone();
+      if (stopped) return stopping();
+
+      const why = await clientIds.claim(client, clientId, device, client.clean);
+      if (isClosed(client)) return gone();
+      if (stopped) return stopping();
+      if (why) return refuse(CONNACK.IDENTIFIER_REJECTED, 'client_id_rejected', why, { device: device.id });
       devices.set(client, device);
       done(null, true);
     })().catch((err: Error) => {
-      log.error({ err: err.message }, 'mqtt authentication failed internally');
-      done(refusal('authentication unavailable'), false);
+      metrics.authFailures.inc({ reason: 'unavailable' });
+      events.note('login:internal', 'error', { err: err.message, address, username }, 'mqtt authentication failed internally');
+      done(refusal(CONNACK.SERVER_UNAVAILABLE, 'authentication unavailable'), false);
     });
+  };
+
+  /** A legacy hash becomes the current form, written through the registry (a rotation meanwhile wins). */
+  const upgrade = (id: string, from: string, secret: string) => {
+    const work = registry.upgradeHash(id, from, hashSecretNow(secret)).then(
+      (written) => {
+        if (!written) return;
+        metrics.hashUpgrades.inc();
+        events.note('hash:upgraded', 'info', { device: id }, 'legacy scrypt secret hash replaced by hmac-sha256');
+      },
+      (err: Error) => log.warn({ device: id, err: err.message }, 'could not re-hash a legacy secret hash; it is checked the slow way again next time'),
+    );
+    upgrades.add(work);
+    void work.finally(() => upgrades.delete(work));
   };
 
   const deny = (client: Client, what: string, topic: string) => {
     metrics.authzDenied.inc({ action: what });
-    log.warn({ client: client.id, topic }, `mqtt ${what} denied`);
+    events.note(`authz:${what}`, 'warn', { client: client.id, topic }, `mqtt ${what} denied`);
+  };
+
+  const refusePublish = (client: Client, device: Device, reason: string, message: string, done: (error?: Error | null) => void) => {
+    metrics.publishRefused.inc({ reason });
+    events.note(`publish:${reason}`, 'warn', { client: client.id, device: device.id, reason }, `mqtt publish refused, connection closed: ${message}`);
+    done(new Error(message));
   };
 
   const authorizePublish = (client: Client | null, packet: PublishPacket, done: (error?: Error | null) => void): void => {
@@ -101,7 +255,14 @@ export function createAuthHooks(deps: { registry: DeviceRegistry; metrics: Broke
       deny(client, 'publish', packet.topic);
       return done(new Error(`not authorized to publish to ${packet.topic}`));
     }
-    if (t.channel === 'status') return done(null);
+    // MQTT 3.1.1 has no negative PUBACK: a refused publish closes the connection, unacknowledged.
+    if (packet.qos === 2) return refusePublish(client, device, 'qos2', 'QoS 2 is not offered (QoS 0 and 1 are)', done);
+    if (t.channel === 'status') {
+      const text = Buffer.isBuffer(packet.payload) ? packet.payload.toString('utf8') : String(packet.payload);
+      if (!STATUS_PAYLOADS.has(text)) return refusePublish(client, device, 'status_payload', 'a status is exactly "online" or "offline"', done);
+      return done(null);
+    }
+    if (packet.retain) return refusePublish(client, device, 'retained_telemetry', 'telemetry is never retained', done);
     const handler = deps.telemetry();
     if (!handler) {
       log.warn({ device: device.id }, 'telemetry refused: ingest is not accepting; the device resends after reconnecting');
@@ -117,21 +278,37 @@ export function createAuthHooks(deps: { registry: DeviceRegistry; metrics: Broke
     );
   };
 
+  const mayRead = (device: Device | undefined, topic: string): boolean => {
+    if (device?.role === 'viewer') return topic === `${TOPIC_ROOT}/#` || topic.startsWith(`${TOPIC_ROOT}/`);
+    if (device?.role === 'device') return topic === topicFor(device.site, device.id, 'errors');
+    return false;
+  };
+
   const authorizeSubscribe = (
     client: Client | null,
     sub: Subscription,
     done: (error: Error | null, subscription?: Subscription | null) => void,
   ): void => {
-    const device = client ? devices.get(client) : undefined;
-    let allowed = false;
-    if (device?.role === 'viewer') allowed = sub.topic === `${TOPIC_ROOT}/#` || sub.topic.startsWith(`${TOPIC_ROOT}/`);
-    else if (device?.role === 'device') allowed = sub.topic === topicFor(device.site, device.id, 'errors');
-    if (!allowed) {
+    if (!mayRead(client ? devices.get(client) : undefined, sub.topic)) {
       if (client) deny(client, 'subscribe', sub.topic);
       return done(null, null); // negative SUBACK (0x80), connection stays up
     }
     done(null, sub);
   };
 
-  return { authenticate, authorizePublish, authorizeSubscribe };
+  /** Every message on its way to a client is checked again (queued messages of a resumed session too). */
+  const authorizeForward = (client: Client, packet: AedesPublishPacket): AedesPublishPacket | null => (mayRead(devices.get(client), packet.topic) ? packet : null);
+
+  /** Cancel queued checks and wait for the running ones and the hash write-backs: nothing runs after this. */
+  const stop = async (): Promise<{ cancelled: number }> => {
+    if (stopped) return { cancelled: 0 };
+    stopped = true;
+    clearInterval(sweep);
+    const cancelled = await legacyChecks.stop();
+    await Promise.allSettled([...upgrades]);
+    events.flush();
+    return { cancelled };
+  };
+
+  return { authenticate, authorizePublish, authorizeSubscribe, authorizeForward, stop };
 }

@@ -9,6 +9,7 @@ import type { Room, RoomHealth } from '../lib/rooms.js';
 import { createAuthHooks, type TelemetryHandler } from './auth.js';
 import type { BrokerMetrics } from './metrics.js';
 import { limitPacketSize, MAX_PACKET_BYTES } from './packet-limit.js';
+import { capSubscribeQos } from './subscribe-qos.js';
 
 export interface BrokerOptions {
   host: string;
@@ -25,6 +26,7 @@ export interface BrokerOptions {
 export class EmbeddedBroker implements Room {
   readonly name = 'broker';
   private aedes?: Aedes;
+  private hooks?: ReturnType<typeof createAuthHooks>;
   private telemetry?: TelemetryHandler;
   private tcp?: net.Server;
   private wsHttp?: http.Server;
@@ -39,11 +41,13 @@ export class EmbeddedBroker implements Room {
   async start(): Promise<void> {
     const { log, metrics } = this.deps;
     const hooks = createAuthHooks({ ...this.deps, telemetry: () => this.telemetry });
+    this.hooks = hooks;
     const aedes = await Aedes.createBroker({
       id: 'netzero',
       authenticate: hooks.authenticate,
       authorizePublish: hooks.authorizePublish,
       authorizeSubscribe: hooks.authorizeSubscribe,
+      authorizeForward: hooks.authorizeForward,
       heartbeatInterval: 60_000,
       connectTimeout: 10_000,
       maxClientsIdLength: 128,
@@ -57,6 +61,7 @@ export class EmbeddedBroker implements Room {
     const handle = (stream: import('node:stream').Duplex, req?: http.IncomingMessage) => {
       const client = aedes.handle(stream, req as never) as unknown as Client;
       limitPacketSize(client, MAX_PACKET_BYTES);
+      capSubscribeQos(client, 1, (n) => metrics.subscribeDowngraded.inc(n));
     };
 
     this.tcp = net.createServer((socket) => handle(socket));
@@ -101,8 +106,12 @@ export class EmbeddedBroker implements Room {
     return { ...this.bound };
   }
 
-  /** Stop accepting connections, close clients (their Last Will fires), close the broker. */
+  /**
+   * Cancel queued secret checks (and wait for the running ones), stop accepting connections, close
+   * clients (their Last Will fires), close the broker. Nothing of the broker's runs after this.
+   */
   async stop(): Promise<void> {
+    const { cancelled } = (await this.hooks?.stop()) ?? { cancelled: 0 };
     const closeServer = (s?: net.Server | http.Server) =>
       new Promise<void>((resolve) => (s && s.listening ? s.close(() => resolve()) : resolve()));
     this.wss?.clients.forEach((c) => c.terminate());
@@ -110,6 +119,7 @@ export class EmbeddedBroker implements Room {
     const closing = Promise.all([closeServer(this.tcp), closeServer(this.wsHttp)]);
     if (this.aedes) await new Promise<void>((resolve) => this.aedes!.close(() => resolve()));
     await closing;
+    this.deps.log.info({ cancelledChecks: cancelled }, 'mqtt broker stopped');
   }
 }
 

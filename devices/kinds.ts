@@ -29,8 +29,35 @@ const finite = () =>
       iss.input === undefined ? 'required' : `must be a finite number, got ${typeName(iss.input)}`,
   });
 
-/** A cumulative counter: finite and never negative. */
-const counter = () => finite().min(0, { error: 'must not be negative (cumulative counter)' });
+/**
+ * Physical bounds of the numeric reading fields (devices/README.md, "Payload rules"). Every number that
+ * reaches the store lies inside one of these, so no interval, sum or derived total can overflow to
+ * Infinity: see test/unit/payload.test.ts ("bounds keep every total finite").
+ */
+/** Cumulative counters (kWh or m³): 1e12 = 1,000 TWh or 1,000 km³, above any meter's register. */
+export const MAX_COUNTER = 1e12;
+/** Instantaneous power, W, either sign: 1e10 W = 10 GW, above any single grid connection. */
+export const MAX_POWER_W = 1e10;
+/** Gas temperature at the biogas meter, °C (lower bound: above absolute zero, -273.15 °C). */
+export const MAX_TEMP_C = 200;
+/** The coldest gas a meter reports: below any outdoor temperature where biogas is made (a reading near absolute zero would multiply the normalised volume by up to 1e15). */
+export const MIN_TEMP_C = -50;
+/** Absolute gas pressure at the biogas meter, kPa: 50,000 kPa = 500 bar, above compressed-gas storage. */
+export const MAX_PRESSURE_KPA = 50_000;
+/** Charger connector number (0 = the charge point as a whole, as in OCPP). */
+export const MAX_CONNECTOR = 255;
+
+/** A cumulative counter: finite, never negative, at most MAX_COUNTER. */
+const counter = (unit: 'kWh' | 'm³') =>
+  finite()
+    .min(0, { error: 'must not be negative (cumulative counter)' })
+    .max(MAX_COUNTER, { error: `must be at most 1e12 ${unit} (cumulative counter bound)` });
+
+/** Instantaneous power in W, signed (a meter exporting reads negative), at most MAX_POWER_W either way. */
+const power = () =>
+  finite()
+    .min(-MAX_POWER_W, { error: 'must be between -1e10 and 1e10 W (power bound)' })
+    .max(MAX_POWER_W, { error: 'must be between -1e10 and 1e10 W (power bound)' });
 
 const MIN_TS = Date.UTC(2000, 0, 1);
 
@@ -78,33 +105,52 @@ const base = { ts: tsSchema, seq: seqSchema.optional() };
 
 export const smartMeterReading = z.looseObject({
   ...base,
-  import_kwh: counter(),
-  export_kwh: counter().optional(),
-  power_w: finite().optional(),
+  import_kwh: counter('kWh'),
+  export_kwh: counter('kWh').optional(),
+  power_w: power().optional(),
 });
 
 export const pvInverterReading = z.looseObject({
   ...base,
-  energy_kwh: counter(),
-  power_w: finite().optional(),
+  energy_kwh: counter('kWh'),
+  power_w: power().optional(),
 });
 
-export const biogasReading = z.looseObject({
-  ...base,
-  biogas_m3: counter(),
-  ch4_pct: finite()
-    .min(0, { error: 'must be between 0 and 100 (% CH4, dry)' })
-    .max(100, { error: 'must be between 0 and 100 (% CH4, dry)' }),
-  temp_c: finite().gt(-273.15, { error: 'must be above absolute zero (-273.15 °C)' }).optional(),
-  pressure_kpa: finite().gt(0, { error: 'must be a positive absolute pressure in kPa' }).optional(),
-  gen_kwh: counter().optional(),
-  flare_m3: counter().optional(),
-});
+export const biogasReading = z
+  .looseObject({
+    ...base,
+    biogas_m3: counter('m³'),
+    ch4_pct: finite()
+      .min(0, { error: 'must be between 0 and 100 (% CH4, dry)' })
+      .max(100, { error: 'must be between 0 and 100 (% CH4, dry)' }),
+    temp_c: finite()
+      .min(MIN_TEMP_C, { error: `must be at least ${MIN_TEMP_C} °C (gas temperature bound)` })
+      .max(MAX_TEMP_C, { error: `must be at most ${MAX_TEMP_C} °C (gas temperature bound)` })
+      .optional(),
+    pressure_kpa: finite()
+      .gt(0, { error: 'must be a positive absolute pressure in kPa' })
+      .max(MAX_PRESSURE_KPA, { error: `must be at most ${MAX_PRESSURE_KPA} kPa (absolute pressure bound)` })
+      .optional(),
+    gen_kwh: counter('kWh').optional(),
+    flare_m3: counter('m³').optional(),
+  })
+  // The flare's gas is part of biogas_m3 (contract): a flare counter above the total is impossible.
+  // Zod still runs this after a bound check failed, so it compares only two counters that are valid.
+  .superRefine((r, ctx) => {
+    const valid = (v: unknown): v is number => typeof v === 'number' && v >= 0 && v <= MAX_COUNTER;
+    if (valid(r.biogas_m3) && valid(r.flare_m3) && r.flare_m3 > r.biogas_m3) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['flare_m3'],
+        message: `is ${r.flare_m3} m³, more than biogas_m3 (${r.biogas_m3} m³): the flare's gas is part of biogas_m3`,
+      });
+    }
+  });
 
 export const evChargerReading = z.looseObject({
   ...base,
-  energy_kwh: counter(),
-  power_w: finite().optional(),
+  energy_kwh: counter('kWh'),
+  power_w: power().optional(),
   session_id: z
     .string({ error: (iss) => `must be a string, got ${typeName(iss.input)}` })
     .max(128, { error: 'must be at most 128 characters' })
@@ -113,6 +159,7 @@ export const evChargerReading = z.looseObject({
     .number({ error: (iss) => `must be a non-negative integer, got ${typeName(iss.input)}` })
     .int({ error: 'must be a non-negative integer' })
     .min(0, { error: 'must be a non-negative integer' })
+    .max(MAX_CONNECTOR, { error: `must be at most ${MAX_CONNECTOR} (connector number)` })
     .optional(),
 });
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { StateDb, TableSet } from '../lib/state-db.js';
-import { generateSecret, hashSecret, verifySecret } from './credentials.js';
+import { generateSecret, hashSecret, hashSecretNow, needsRehash, verifySecret } from './credentials.js';
 import { KINDS, SECTORS, type Kind, type Sector } from './kinds.js';
 import { deviceParamsSchema, type DeviceParams } from './params.js';
 import { ID_PATTERN, topicFor } from './topics.js';
@@ -216,10 +216,30 @@ export class DeviceRegistry {
     return (await this.lookup(id)).device;
   }
 
-  /** The device if id and secret match, else null. */
-  async authenticate(id: string, secret: string): Promise<Device | null> {
+  /**
+   * The device with its stored secret hash, or null; cached like `get`. The broker checks the secret
+   * itself (a current-form hash at once, a legacy one through its bounded queue: broker/auth.ts).
+   */
+  async credentials(id: string): Promise<{ device: Device; hash: string } | null> {
     const entry = await this.lookup(id);
-    if (!entry.device || !entry.hash) return null;
-    return (await verifySecret(secret, entry.hash)) ? entry.device : null;
+    return entry.device && entry.hash ? { device: entry.device, hash: entry.hash } : null;
+  }
+
+  /**
+   * After a successful login with a legacy (scrypt) hash: store `to`, the same secret in the current
+   * form, but only if the stored hash is still `from` (a secret rotated meanwhile wins). True if written.
+   */
+  async upgradeHash(id: string, from: string, to: string): Promise<boolean> {
+    const r = await this.db.updateTable('devices').set({ secret_hash: to }).where('id', '=', id).where('secret_hash', '=', from).executeTakeFirst();
+    this.cache.delete(id);
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** The device if id and secret match, else null; a legacy hash is re-hashed to the current form. */
+  async authenticate(id: string, secret: string): Promise<Device | null> {
+    const found = await this.credentials(id);
+    if (!found || !(await verifySecret(secret, found.hash))) return null;
+    if (needsRehash(found.hash)) await this.upgradeHash(id, found.hash, hashSecretNow(secret));
+    return found.device;
   }
 }

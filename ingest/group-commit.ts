@@ -1,10 +1,38 @@
 import type { IngestMetrics } from './metrics.js';
 import type { DurableWriter, StoredReading } from './reading.js';
 
+/** A reading the store refused for a reason of its own (its index in the submitted list), not for a fault of the store. */
+export interface RefusedReading {
+  index: number;
+  reason: string;
+}
+
+/** What became of a submitted list: everything durable, but for the readings the store refused. */
+export interface CommitOutcome {
+  refused: RefusedReading[];
+}
+
 interface Pending {
   readings: StoredReading[];
-  resolve: () => void;
+  resolve: (outcome: CommitOutcome) => void;
   reject: (e: Error) => void;
+}
+
+/**
+ * Whether a failed write was the reading's fault (a value the store cannot take) rather than the
+ * store's (disk full, I/O error, database locked or gone, spool closed): only the former may be
+ * refused and acknowledged; after the latter nothing is acknowledged and devices resend.
+ */
+export function isReadingFault(err: unknown): boolean {
+  if (err instanceof RangeError || err instanceof TypeError || err instanceof SyntaxError) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/.test(code);
+}
+
+/** The store's last failure, for health and metrics; cleared by the next commit that succeeds. */
+export interface CommitFault {
+  at: number;
+  message: string;
 }
 
 export interface GroupCommitOptions {
@@ -25,6 +53,8 @@ export class GroupCommitter {
   private timer?: NodeJS.Timeout;
   private writing?: Promise<void>;
   private closed = false;
+  /** set while commits fail for a fault of the store */
+  fault?: CommitFault;
 
   constructor(
     private readonly writer: DurableWriter,
@@ -32,9 +62,13 @@ export class GroupCommitter {
     private readonly opts: GroupCommitOptions = { maxBatch: 2000, maxDelayMs: 0 },
   ) {}
 
-  submit(readings: StoredReading[]): Promise<void> {
+  /**
+   * Resolves when the readings are durable, with those the store refused for their own sake (they are
+   * not stored: the caller quarantines them); rejects when the store failed (nothing may be acknowledged).
+   */
+  submit(readings: StoredReading[]): Promise<CommitOutcome> {
     if (this.closed) return Promise.reject(new Error('ingest is shutting down'));
-    if (readings.length === 0) return Promise.resolve();
+    if (readings.length === 0) return Promise.resolve({ refused: [] });
     return new Promise((resolve, reject) => {
       this.queue.push({ readings, resolve, reject });
       this.queued += readings.length;
@@ -78,10 +112,44 @@ export class GroupCommitter {
       stop();
       this.metrics.batchSize.observe(n);
       this.metrics.committed.inc(result.inserted);
-      for (const p of batch) p.resolve();
+      this.fault = undefined;
+      for (const p of batch) p.resolve({ refused: [] });
     } catch (err) {
       stop();
-      for (const p of batch) p.reject(err as Error);
+      if (isReadingFault(err)) await this.isolate(batch);
+      else this.failAll(batch, err as Error);
+    }
+  }
+
+  private failAll(batch: Pending[], err: Error): void {
+    this.fault = { at: Date.now(), message: err.message };
+    this.metrics.commitFailures.inc({ cause: causeOf(err) });
+    for (const p of batch) p.reject(err);
+  }
+
+  /**
+   * One reading spoiled the shared transaction: write the batch again reading by reading, in order, so
+   * the others are stored and only the offending ones are refused. A fault of the store met on the way
+   * still rejects its message (nothing of it acknowledged).
+   */
+  private async isolate(batch: Pending[]): Promise<void> {
+    for (const p of batch) {
+      const refused: RefusedReading[] = [];
+      let fault: Error | undefined;
+      for (const [index, reading] of p.readings.entries()) {
+        try {
+          const result = await this.writer.writeBatch([reading]);
+          this.metrics.committed.inc(result.inserted);
+        } catch (err) {
+          if (!isReadingFault(err)) {
+            fault = err as Error;
+            break;
+          }
+          refused.push({ index, reason: `the store could not take this reading: ${(err as Error).message}` });
+        }
+      }
+      if (fault) this.failAll([p], fault);
+      else p.resolve({ refused });
     }
   }
 
@@ -100,4 +168,11 @@ export class GroupCommitter {
       }
     }
   }
+}
+
+/** A low-cardinality label for a store fault. */
+function causeOf(err: Error): string {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') return code.replace(/^SQLITE_(\w+?)(_\w+)?$/, 'sqlite_$1').toLowerCase();
+  return 'other';
 }

@@ -1,11 +1,15 @@
 import type { Logger } from 'pino';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { Room, RoomHealth } from '../lib/rooms.js';
+import { DeviceRateLimiter } from './device-limits.js';
 import { GroupCommitter } from './group-commit.js';
 import type { IngestMetrics } from './metrics.js';
 import { IngestPipeline, type ErrorPublisher } from './pipeline.js';
 import type { Quarantine } from './quarantine.js';
 import type { DurableWriter } from './reading.js';
+
+/** How long a message over its device's rate limit may wait for its turn before it is refused. */
+const MAX_RATE_WAIT_MS = 20_000;
 
 /**
  * The ingest room: the pipeline every source feeds and the group committer behind it. Stopping
@@ -27,7 +31,7 @@ export class Ingest implements Room {
     publishError: ErrorPublisher;
   }) {
     this.committer = new GroupCommitter(deps.writer, deps.metrics);
-    this.pipeline = new IngestPipeline({ ...deps, committer: this.committer });
+    this.pipeline = new IngestPipeline({ ...deps, committer: this.committer, limiter: new DeviceRateLimiter({ maxWaitMs: MAX_RATE_WAIT_MS }) });
   }
 
   async start(): Promise<void> {
@@ -39,7 +43,9 @@ export class Ingest implements Room {
     this.running = false;
   }
 
+  /** Down while commits fail for a fault of the store, with the reason (the store's own health says more). */
   health(): RoomHealth {
-    return { verdict: { ingest: this.running } };
+    const fault = this.committer.fault;
+    return { verdict: { ingest: this.running && !fault }, details: fault ? { ingest_error: { since: new Date(fault.at).toISOString(), reason: fault.message } } : {} };
   }
 }

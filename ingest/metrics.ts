@@ -31,6 +31,17 @@ export function createIngestMetrics(registry: Registry) {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    commitFailures: new Counter({
+      name: 'netzero_store_commit_failures_total',
+      help: 'Commits that failed for a fault of the store (nothing acknowledged), by cause (sqlite_full, enospc, …)',
+      labelNames: ['cause'] as const,
+      registers: [registry],
+    }),
+    refusedByStore: new Counter({
+      name: 'netzero_readings_refused_by_store_total',
+      help: 'Readings the store could not take for their own sake: quarantined, the rest of their batch stored',
+      registers: [registry],
+    }),
     batchSize: new Histogram({
       name: 'netzero_store_batch_readings',
       help: 'Readings per committed batch (group commit)',

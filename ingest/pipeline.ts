@@ -2,8 +2,10 @@ import type { Logger } from 'pino';
 import type { Device, DeviceRegistry } from '../devices/registry.js';
 import { parsePayload, type FieldError, type Rejection } from '../devices/payload.js';
 import { parseTopic, topicFor } from '../devices/topics.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { rateLimitOf, type DeviceRateLimiter } from './device-limits.js';
 import type { StoredReading } from './reading.js';
-import type { GroupCommitter } from './group-commit.js';
+import type { GroupCommitter, RefusedReading } from './group-commit.js';
 import type { IngestMetrics } from './metrics.js';
 import type { Quarantine } from './quarantine.js';
 
@@ -17,6 +19,12 @@ export interface IncomingMessage {
   device?: Device;
   /** the source's name, a label of `netzero_messages_in_total` */
   source: string;
+  /**
+   * Whether the source can hold this device back while its message waits for the rate limit (the
+   * embedded broker holds that device's next packets); a source serving every device in one stream
+   * (an external broker's subscription) cannot, so its over-limit messages are refused at once.
+   */
+  mayWait?: boolean;
 }
 
 /** What the pipeline did with one message; `durable` is true once everything in it is stored or quarantined. */
@@ -40,6 +48,7 @@ export class IngestPipeline {
       metrics: IngestMetrics;
       log: Logger;
       publishError: ErrorPublisher;
+      limiter: DeviceRateLimiter;
     },
   ) {}
 
@@ -63,7 +72,15 @@ export class IngestPipeline {
     }
 
     const parsed = parsePayload(device.kind, msg.payload, receivedAt.getTime());
-    metrics.readingsIn.inc(parsed.readings.length + parsed.rejections.length);
+    const count = parsed.readings.length + parsed.rejections.length;
+    metrics.readingsIn.inc(count);
+    const limit = this.deps.limiter.reserve(device.id, rateLimitOf(device.params), Math.max(1, count), msg.mayWait === true);
+    if ('refused' in limit) {
+      metrics.rejected.inc({ reason: 'rate_limited' }, count);
+      this.tellDevice(device, msg, receivedAt, { accepted: 0, rejected: count, errors: [{ field: 'payload', reason: limit.refused }], quarantine_ids: [] });
+      return { accepted: 0, rejected: count };
+    }
+    if (limit.waitMs > 0) await delay(limit.waitMs);
     const stored: StoredReading[] = parsed.readings.map((r) => ({
       device: device.id,
       kind: device.kind!,
@@ -76,12 +93,30 @@ export class IngestPipeline {
       extras: r.extras,
       receivedAt: receivedAt.getTime(),
     }));
-    const work: Promise<unknown>[] = [this.deps.committer.submit(stored)];
-    if (parsed.rejections.length > 0) {
-      work.push(this.rejectReadings(msg, device, receivedAt, parsed.rejections, stored.length));
-    }
-    await Promise.all(work);
-    return { accepted: stored.length, rejected: parsed.rejections.length };
+    const [outcome] = await Promise.all([
+      this.deps.committer.submit(stored),
+      parsed.rejections.length > 0 ? this.rejectReadings(msg, device, receivedAt, parsed.rejections, stored.length) : undefined,
+    ]);
+    if (outcome.refused.length > 0) await this.refusedByStore(msg, device, receivedAt, stored, outcome.refused);
+    return { accepted: stored.length - outcome.refused.length, rejected: parsed.rejections.length + outcome.refused.length };
+  }
+
+  /**
+   * Readings the store could not take for their own sake (the rest of the batch is stored): quarantined
+   * with the store's reason, reported on the device's `errors` topic, and acknowledged like any rejection.
+   */
+  private async refusedByStore(msg: IncomingMessage, device: Device, receivedAt: Date, stored: StoredReading[], refused: RefusedReading[]) {
+    this.deps.metrics.refusedByStore.inc(refused.length);
+    const raw = msg.payload.toString('utf8').slice(0, 64 * 1024);
+    const errors = refused.map((r) => ({ field: 'store', reason: `reading at ${new Date(stored[r.index]!.ts).toISOString()}${stored[r.index]!.seq === null ? '' : ` seq ${stored[r.index]!.seq}`}: ${r.reason}` }));
+    const ids: number[] = [];
+    for (const e of errors) ids.push(await this.deps.quarantine.add({ device: device.id, topic: msg.topic, receivedAt, errors: [e], raw }));
+    this.deps.log.warn({ device: device.id, refused: refused.length }, 'the store refused readings; the rest of the batch was stored');
+    this.tellDevice(device, msg, receivedAt, { accepted: stored.length - refused.length, rejected: refused.length, errors, quarantine_ids: ids });
+  }
+
+  private tellDevice(device: Device, msg: IncomingMessage, receivedAt: Date, what: { accepted: number; rejected: number; errors: FieldError[]; quarantine_ids: number[] }) {
+    this.deps.publishError(topicFor(device.site, device.id, 'errors'), { received_at: receivedAt.toISOString(), topic: msg.topic, ...what });
   }
 
   private async rejectReadings(msg: IncomingMessage, device: Device, receivedAt: Date, rejections: Rejection[], accepted: number) {
@@ -91,14 +126,7 @@ export class IngestPipeline {
       ids.push(await this.deps.quarantine.add({ device: device.id, topic: msg.topic, receivedAt, errors: r.errors, raw: r.raw }));
     }
     this.deps.log.info({ device: device.id, errors: rejections.flatMap((r) => r.errors).slice(0, 5) }, 'payload rejected');
-    this.deps.publishError(topicFor(device.site, device.id, 'errors'), {
-      received_at: receivedAt.toISOString(),
-      topic: msg.topic,
-      accepted,
-      rejected: rejections.length,
-      errors: rejections.flatMap((r) => r.errors),
-      quarantine_ids: ids,
-    });
+    this.tellDevice(device, msg, receivedAt, { accepted, rejected: rejections.length, errors: rejections.flatMap((r) => r.errors), quarantine_ids: ids });
   }
 
   private async reject(msg: IncomingMessage, deviceId: string | null, receivedAt: Date, errors: FieldError[], reason: string) {

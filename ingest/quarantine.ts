@@ -13,9 +13,19 @@ export interface QuarantineTable {
   raw: string;
 }
 
+export interface QuarantineDroppedTable {
+  /** '' for messages of no registered device */
+  device_id: string;
+  dropped: number;
+}
+
 interface Tables {
   quarantine: QuarantineTable;
+  quarantine_dropped: QuarantineDroppedTable;
 }
+
+/** Entries kept per device (and for messages of no registered device): the oldest go first, and are counted. */
+export const QUARANTINE_KEEP_PER_DEVICE = 1000;
 
 /** The quarantine's table in the state database. `ifNotExists`: data dirs from before each room kept its own migrations already have it. */
 export const quarantineTables: TableSet = {
@@ -36,6 +46,15 @@ export const quarantineTables: TableSet = {
         await db.schema.createIndex('quarantine_device').ifNotExists().on('quarantine').columns(['device_id', 'id']).execute();
       },
     },
+    '0002_dropped_counts': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('quarantine_dropped')
+          .addColumn('device_id', 'text', (c) => c.primaryKey())
+          .addColumn('dropped', 'integer', (c) => c.notNull())
+          .execute();
+      },
+    },
   },
 };
 
@@ -48,11 +67,18 @@ export interface QuarantineEntry {
   raw: string;
 }
 
-/** Rejected messages, kept with their reasons and raw payload (relational state, via Kysely). */
+/**
+ * Rejected messages, kept with their reasons and raw payload (relational state, via Kysely). Bounded:
+ * each device keeps its newest `keepPerDevice` entries; older ones are deleted and counted (`dropped`),
+ * so one device sending garbage cannot fill the disk.
+ */
 export class Quarantine {
   private readonly db: Kysely<Tables>;
 
-  constructor(state: StateDb) {
+  constructor(
+    state: StateDb,
+    private readonly keepPerDevice = QUARANTINE_KEEP_PER_DEVICE,
+  ) {
     this.db = state;
   }
 
@@ -67,7 +93,40 @@ export class Quarantine {
         raw: entry.raw,
       })
       .executeTakeFirstOrThrow();
-    return Number(r.insertId);
+    const id = Number(r.insertId);
+    await this.prune(entry.device);
+    return id;
+  }
+
+  /** Deletes a device's entries beyond the newest `keepPerDevice` and adds them to its dropped count. */
+  private async prune(device: string | null): Promise<void> {
+    const oldestKept = await this.db
+      .selectFrom('quarantine')
+      .select('id')
+      .where('device_id', device === null ? 'is' : '=', device)
+      .orderBy('id', 'desc')
+      .offset(this.keepPerDevice - 1)
+      .limit(1)
+      .executeTakeFirst();
+    if (!oldestKept) return;
+    const r = await this.db
+      .deleteFrom('quarantine')
+      .where('device_id', device === null ? 'is' : '=', device)
+      .where('id', '<', oldestKept.id)
+      .executeTakeFirst();
+    const n = Number(r.numDeletedRows);
+    if (n === 0) return;
+    await this.db
+      .insertInto('quarantine_dropped')
+      .values({ device_id: device ?? '', dropped: n })
+      .onConflict((oc) => oc.column('device_id').doUpdateSet((eb) => ({ dropped: eb('quarantine_dropped.dropped', '+', n) })))
+      .execute();
+  }
+
+  /** How many of a device's entries were deleted to keep the quarantine bounded (`null`: messages of no registered device). */
+  async dropped(device: string | null): Promise<number> {
+    const r = await this.db.selectFrom('quarantine_dropped').select('dropped').where('device_id', '=', device ?? '').executeTakeFirst();
+    return Number(r?.dropped ?? 0);
   }
 
   /** Readings the store refused after ingest had accepted them (a remote store's 4xx): kept with the store's reason. */

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, sql, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import { openPrivateFile } from './private-file.js';
 import type { Room } from './rooms.js';
 
 /**
@@ -52,7 +53,9 @@ export async function migrate(db: StateDb, set: TableSet): Promise<void> {
 export function createStateDb(dataDir: string): StateDb {
   const database = async () => {
     fs.mkdirSync(dataDir, { recursive: true });
-    const sqlite = new Database(path.join(dataDir, 'state.sqlite'));
+    const file = path.join(dataDir, 'state.sqlite');
+    openPrivateFile(file);
+    const sqlite = new Database(file);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('busy_timeout = 5000');

@@ -1,11 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { openPrivateFile } from '../lib/private-file.js';
+import { SqliteReader } from '../lib/sqlite-reader.js';
 import { counters, type Kind, type Sector } from '../devices/kinds.js';
 import { intervalAmount, meanContext, readingContext } from './intervals.js';
 import type { StoredReading, WriteResult } from '../ingest/reading.js';
 import type { StoreMetrics } from './metrics.js';
-import type { AggregateRow, Interval, IntervalQuality, ReadingRow, ReadingStore, Window } from './types.js';
+import { WriteHealth } from './write-health.js';
+import type { AggregateRow, Interval, IntervalQuality, ReadingRow, ReadingStore, ReadOptions, Window } from './types.js';
 
 /** `seq` is part of the primary key; SQLite treats NULLs as distinct, so "no seq" is stored as -1. */
 const NO_SEQ = -1;
@@ -39,6 +42,24 @@ CREATE INDEX IF NOT EXISTS readings_by_receipt ON readings (received_at);
  */
 const OVERLAPS = '(t1 >= @from AND t0 < @to AND (t1 > @from OR t1 = t0) AND (t1 < @to OR t1 > t0))';
 
+/** The queries readers run, off the main thread (lib/sqlite-reader.ts): a long one never holds up ingest. */
+const READS = {
+  aggregate: `SELECT device, counter, kind, site, sector, quality, COUNT(*) AS intervals,
+      SUM(CASE WHEN t1 > @to THEN 1 ELSE 0 END) AS continuing,
+      SUM(CASE WHEN t1 = t0 THEN 0 ELSE MIN(t1, @to) - MAX(t0, @from) END) AS covered_ms,
+      SUM(CASE WHEN t1 = t0 THEN amount
+               ELSE amount * (MIN(t1, @to) - MAX(t0, @from)) * 1.0 / (t1 - t0) END) AS amount
+    FROM intervals
+    WHERE ${OVERLAPS}
+    GROUP BY device, counter, kind, site, sector, quality`,
+  intervals: `SELECT * FROM intervals WHERE device = @device AND ${OVERLAPS} ORDER BY counter, t1, seq1 LIMIT @limit`,
+  readings: `SELECT device, ts, seq, fields, extras, received_at FROM readings
+    WHERE device = ? AND ts >= ? AND ts < ? ORDER BY ts, seq LIMIT ?`,
+  receivedHours: 'SELECT DISTINCT (ts / 3600000) * 3600000 AS hour FROM readings WHERE received_at > ? AND received_at <= ? ORDER BY hour',
+  countAll: 'SELECT COUNT(*) AS n FROM readings',
+  countDevice: 'SELECT COUNT(*) AS n FROM readings WHERE device = ?',
+};
+
 interface PointRow {
   ts: number;
   seq: number;
@@ -57,11 +78,15 @@ export class SqliteStore implements ReadingStore {
   private db?: Database.Database;
   private stmts?: ReturnType<SqliteStore['prepare']>;
   private writeTx?: (readings: StoredReading[]) => WriteResult;
+  private reader?: SqliteReader;
+  private readonly writes: WriteHealth;
 
   constructor(
     private readonly file: string,
     private readonly metrics?: Pick<StoreMetrics, 'duplicates'>,
-  ) {}
+  ) {
+    this.writes = new WriteHealth(path.dirname(file));
+  }
 
   static inDataDir(dataDir: string, metrics?: Pick<StoreMetrics, 'duplicates'>): SqliteStore {
     return new SqliteStore(path.join(dataDir, 'readings.sqlite'), metrics);
@@ -69,6 +94,7 @@ export class SqliteStore implements ReadingStore {
 
   async start(): Promise<void> {
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    openPrivateFile(this.file);
     const db = new Database(this.file);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
@@ -77,6 +103,13 @@ export class SqliteStore implements ReadingStore {
     this.db = db;
     this.stmts = this.prepare(db);
     this.writeTx = db.transaction((readings: StoredReading[]) => this.applyAll(readings));
+    this.reader = new SqliteReader(this.file, READS);
+    this.reader.start();
+  }
+
+  private read<T>(name: keyof typeof READS, params: unknown, opts: ReadOptions & { mode?: 'all' | 'get' } = {}): Promise<T> {
+    if (!this.reader) return Promise.reject(new Error('store not started'));
+    return this.reader.query<T>(name, params, opts);
   }
 
   private prepare(db: Database.Database) {
@@ -100,28 +133,6 @@ export class SqliteStore implements ReadingStore {
         `INSERT OR REPLACE INTO intervals (device, counter, t0, seq0, t1, seq1, v0, v1, amount, quality, kind, site, sector, ctx)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      aggregate: db.prepare(
-        `SELECT device, counter, kind, site, sector, quality, COUNT(*) AS intervals,
-           SUM(CASE WHEN t1 > @to THEN 1 ELSE 0 END) AS continuing,
-           SUM(CASE WHEN t1 = t0 THEN 0 ELSE MIN(t1, @to) - MAX(t0, @from) END) AS covered_ms,
-           SUM(CASE WHEN t1 = t0 THEN amount
-                    ELSE amount * (MIN(t1, @to) - MAX(t0, @from)) * 1.0 / (t1 - t0) END) AS amount
-         FROM intervals
-         WHERE ${OVERLAPS}
-         GROUP BY device, counter, kind, site, sector, quality`,
-      ),
-      intervals: db.prepare(
-        `SELECT * FROM intervals WHERE device = @device AND ${OVERLAPS} ORDER BY counter, t1, seq1`,
-      ),
-      readings: db.prepare(
-        `SELECT device, ts, seq, fields, extras, received_at FROM readings
-         WHERE device = ? AND ts >= ? AND ts < ? ORDER BY ts, seq LIMIT ?`,
-      ),
-      receivedHours: db.prepare(
-        'SELECT DISTINCT (ts / 3600000) * 3600000 AS hour FROM readings WHERE received_at > ? AND received_at <= ? ORDER BY hour',
-      ),
-      countAll: db.prepare('SELECT COUNT(*) AS n FROM readings'),
-      countDevice: db.prepare('SELECT COUNT(*) AS n FROM readings WHERE device = ?'),
     };
   }
 
@@ -131,8 +142,9 @@ export class SqliteStore implements ReadingStore {
   }
 
   async writeBatch(readings: StoredReading[]): Promise<WriteResult> {
-    if (!this.writeTx) throw new Error('store not started');
-    const result = this.writeTx(readings);
+    const writeTx = this.writeTx;
+    if (!writeTx) throw new Error('store not started');
+    const result = await this.writes.track(() => writeTx(readings));
     this.metrics?.duplicates.inc(result.duplicates);
     return result;
   }
@@ -181,10 +193,12 @@ export class SqliteStore implements ReadingStore {
     );
   }
 
-  async aggregate(window: Window): Promise<AggregateRow[]> {
-    const rows = this.s().aggregate.all({ from: window.from, to: window.to }) as Array<
-      Omit<AggregateRow, 'kind' | 'sector' | 'quality'> & { kind: string; sector: string; quality: string }
-    >;
+  async aggregate(window: Window, opts: ReadOptions = {}): Promise<AggregateRow[]> {
+    const rows = await this.read<Array<Omit<AggregateRow, 'kind' | 'sector' | 'quality'> & { kind: string; sector: string; quality: string }>>(
+      'aggregate',
+      { from: window.from, to: window.to },
+      opts,
+    );
     return rows.map((r) => ({
       ...r,
       kind: r.kind as Kind,
@@ -197,8 +211,8 @@ export class SqliteStore implements ReadingStore {
     }));
   }
 
-  async intervals(device: string, window: Window): Promise<Interval[]> {
-    const rows = this.s().intervals.all({ device, from: window.from, to: window.to }) as Array<Record<string, unknown>>;
+  async intervals(device: string, window: Window, opts: ReadOptions & { limit?: number } = {}): Promise<Interval[]> {
+    const rows = await this.read<Array<Record<string, unknown>>>('intervals', { device, from: window.from, to: window.to, limit: opts.limit ?? -1 }, opts);
     return rows.map((r) => ({
       device: String(r.device),
       counter: String(r.counter),
@@ -215,8 +229,8 @@ export class SqliteStore implements ReadingStore {
     }));
   }
 
-  async readings(device: string, window: Window, limit: number): Promise<ReadingRow[]> {
-    const rows = this.s().readings.all(device, window.from, window.to, limit) as Array<Record<string, unknown>>;
+  async readings(device: string, window: Window, limit: number, opts: ReadOptions = {}): Promise<ReadingRow[]> {
+    const rows = await this.read<Array<Record<string, unknown>>>('readings', [device, window.from, window.to, limit], opts);
     return rows.map((r) => ({
       device: String(r.device),
       ts: Number(r.ts),
@@ -228,22 +242,31 @@ export class SqliteStore implements ReadingStore {
   }
 
   async countReadings(device?: string): Promise<number> {
-    const row = (device ? this.s().countDevice.get(device) : this.s().countAll.get()) as { n: number };
+    const row = device
+      ? await this.read<{ n: number }>('countDevice', [device], { mode: 'get' })
+      : await this.read<{ n: number }>('countAll', [], { mode: 'get' });
     return Number(row.n);
   }
 
   async receivedHours(after: number, until: number): Promise<number[]> {
-    return (this.s().receivedHours.all(after, until) as Array<{ hour: number }>).map((r) => Number(r.hour));
+    return (await this.read<Array<{ hour: number }>>('receivedHours', [after, until])).map((r) => Number(r.hour));
   }
 
+  /** Up while the database is open and writes go through (a full disk makes it down until space returns). */
   healthy(): boolean {
-    return this.db?.open === true;
+    return this.db?.open === true && this.writes.ok;
+  }
+
+  details(): Record<string, unknown> {
+    return { ...this.writes.details(), ...(this.reader ? { readers: this.reader.load() } : {}) };
   }
 
   /** Commits are synchronous: what is written is queryable at once. */
   async settled(): Promise<void> {}
 
   async close(): Promise<void> {
+    await this.reader?.close();
+    this.reader = undefined;
     this.db?.close();
     this.db = undefined;
     this.stmts = undefined;

@@ -38,6 +38,11 @@ export interface AggregateRow {
   covered_ms: number;
 }
 
+/** How a read may be cut short: a request's time budget aborts the signal. */
+export interface ReadOptions {
+  signal?: AbortSignal;
+}
+
 export interface Window {
   /** epoch ms, inclusive */
   from: number;
@@ -62,9 +67,10 @@ export interface ReadingRow {
 export interface ReadingStore extends DurableWriter {
   readonly name: string;
   start(): Promise<void>;
-  aggregate(window: Window): Promise<AggregateRow[]>;
-  intervals(device: string, window: Window): Promise<Interval[]>;
-  readings(device: string, window: Window, limit: number): Promise<ReadingRow[]>;
+  aggregate(window: Window, opts?: ReadOptions): Promise<AggregateRow[]>;
+  /** a device's intervals overlapping the window, by counter and time; at most `limit` when given */
+  intervals(device: string, window: Window, opts?: ReadOptions & { limit?: number }): Promise<Interval[]>;
+  readings(device: string, window: Window, limit: number, opts?: ReadOptions): Promise<ReadingRow[]>;
   countReadings(device?: string): Promise<number>;
   /**
    * The hours (epoch ms of each hour's start) holding readings that were stored in (after, until] by the

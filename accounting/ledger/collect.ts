@@ -25,10 +25,12 @@ export async function collectQuantities(
     countOpenEnded?: boolean;
     /** whole-month aggregates shared across the pieces of one computation */
     monthAggregates?: Map<string, Promise<AggregateRow[]>>;
+    signal?: AbortSignal;
   },
 ): Promise<DeviceQuantities[]> {
   const byDevice = new Map<string, DeviceQuantities>();
-  for (const r of await store.aggregate(piece)) {
+  const { signal } = opts;
+  for (const r of await store.aggregate(piece, { signal })) {
     const device = devices.get(r.device);
     if (!device) continue;
     let q = byDevice.get(r.device);
@@ -48,9 +50,10 @@ export async function collectQuantities(
     date: DateTime.fromMillis(piece.from, { zone: opts.tz }).toISODate()!,
     factors: opts.factors,
     measures: opts.measures,
+    signal,
     monthAggregates: (month: string) => {
       let rows = cache.get(month);
-      if (!rows) cache.set(month, (rows = store.aggregate(monthWindow(month, opts.tz))));
+      if (!rows) cache.set(month, (rows = store.aggregate(monthWindow(month, opts.tz), { signal })));
       return rows;
     },
   };

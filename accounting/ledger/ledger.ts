@@ -62,19 +62,21 @@ export class Ledger {
   }
 
   /** Ledger rows for each month piece of the window. */
-  async rowsByMonth(window: Window, opts: { countOpenEnded?: boolean } = {}): Promise<Array<{ month: string; year: number; window: Window; rows: LedgerRow[] }>> {
+  async rowsByMonth(window: Window, opts: { countOpenEnded?: boolean; signal?: AbortSignal } = {}): Promise<Array<{ month: string; year: number; window: Window; rows: LedgerRow[] }>> {
     const devices = await this.accountedDevices();
     const factors = await this.opts.factors.snapshot();
     const monthAggregates = new Map<string, Promise<AggregateRow[]>>();
     const pieces = splitByMonth(window, this.opts.tz);
     const out = [];
     for (const [n, piece] of pieces.entries()) {
+      opts.signal?.throwIfAborted();
       const quantities = await collectQuantities(this.opts.store, piece, devices, {
         tz: this.opts.tz,
         measures: this.opts.measures,
         factors,
         countOpenEnded: opts.countOpenEnded && n === pieces.length - 1,
         monthAggregates,
+        signal: opts.signal,
       });
       const date = DateTime.fromMillis(piece.from, { zone: this.opts.tz }).toISODate()!;
       const ctx = { year: piece.year, date, factors, gwpSet: this.opts.gwpSet, measures: this.opts.measures };
@@ -83,9 +85,10 @@ export class Ledger {
     return out;
   }
 
-  async summary(window: Window): Promise<Summary> {
+  /** Totals of the window; `signal` cuts a long computation short (a request's time budget). */
+  async summary(window: Window, opts: { signal?: AbortSignal } = {}): Promise<Summary> {
     const factors = await this.opts.factors.snapshot();
-    const pieces = await this.rowsByMonth(window, { countOpenEnded: true });
+    const pieces = await this.rowsByMonth(window, { countOpenEnded: true, signal: opts.signal });
     const rows = pieces.flatMap((p) => p.rows);
     const t = totalRows(rows);
     const gridFactors: Summary['grid_factors'] = [];

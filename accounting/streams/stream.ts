@@ -32,6 +32,8 @@ export interface CollectContext {
   date: string;
   factors: FactorSet;
   measures: ReadonlyMap<string, MeasureInfo>;
+  /** cuts the computation short (a request's time budget) */
+  signal?: AbortSignal;
   /** interval totals of a whole month for every device, read once per computation (saving baselines) */
   monthAggregates(month: string): Promise<AggregateRow[]>;
 }

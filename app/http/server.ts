@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Accounts } from '../../accounting/accounts.js';
@@ -17,6 +18,7 @@ import type { Registry } from 'prom-client';
 import { ISO_WITH_OFFSET, parseIsoWithOffset } from '../../lib/time.js';
 import type { ReadingStore } from '../../store/types.js';
 import { LiveSummary } from './live.js';
+import { HttpError, QueryBudget } from './query-budget.js';
 
 export interface HttpDeps {
   registry: DeviceRegistry;
@@ -34,7 +36,22 @@ export interface HttpDeps {
   restateForFactor: (version: FactorVersion) => Promise<ComputeResult[]>;
   /** an on-demand rollup, queued with the scheduler's jobs so revisions never collide */
   computeRollup: (month: string) => Promise<ComputeResult>;
+  /** bounds on what one request may ask of the store (`NETZERO_HTTP_*` settings) */
+  limits: HttpLimits;
 }
+
+export interface HttpLimits {
+  /** store queries of public requests running at once, at most */
+  maxQueries: number;
+  /** time one request's queries may take, ms */
+  queryBudgetMs: number;
+  /** the longest period `/api/summary` answers for, days */
+  maxSummaryDays: number;
+}
+
+/** Times in queries must lie in this range (the contract's readings start in 2000; no date past 2100 is meaningful). */
+const EARLIEST_MS = Date.UTC(2000, 0, 1);
+const LATEST_MS = Date.UTC(2100, 0, 1);
 
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
 /** The page and its vendored chart library live in the source tree next to this file (copied or not by tsc). */
@@ -46,8 +63,8 @@ const timeParam = z
   .transform((v, ctx) => {
     if (/^\d+$/.test(v)) {
       const ms = Number(v);
-      if (Number.isSafeInteger(ms)) return ms;
-      ctx.addIssue({ code: 'custom', message: 'epoch milliseconds are too large' });
+      if (ms >= EARLIEST_MS && ms < LATEST_MS) return ms;
+      ctx.addIssue({ code: 'custom', message: `must lie between 2000-01-01 and 2100-01-01 (epoch ms ${EARLIEST_MS} to ${LATEST_MS}), got ${v.slice(0, 20)}` });
       return z.NEVER;
     }
     if (!ISO_WITH_OFFSET.test(v)) {
@@ -57,6 +74,10 @@ const timeParam = z
     const parsed = parseIsoWithOffset(v);
     if ('reason' in parsed) {
       ctx.addIssue({ code: 'custom', message: parsed.reason });
+      return z.NEVER;
+    }
+    if (parsed.ms < EARLIEST_MS || parsed.ms >= LATEST_MS) {
+      ctx.addIssue({ code: 'custom', message: `must lie between 2000-01-01 and 2100-01-01, got "${v.slice(0, 40)}"` });
       return z.NEVER;
     }
     return parsed.ms;
@@ -74,8 +95,36 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   // forceCloseConnections: open SSE streams (/api/live) must not hold up a shutdown.
   const app = Fastify({ logger: false, bodyLimit: 256 * 1024, forceCloseConnections: true });
   const live = new LiveSummary(deps);
+  const budget = new QueryBudget({ maxConcurrent: deps.limits.maxQueries, budgetMs: deps.limits.queryBudgetMs });
+
+  // Security headers on every answer: scripts and everything else only from this server (the page loads
+  // nothing from elsewhere), never framed, no MIME sniffing. The page's one <style> block needs
+  // 'unsafe-inline' for styles. No HSTS and no upgrade-insecure-requests: the service speaks plain HTTP
+  // on an office network (TLS, where used, is a proxy's job), and upgrading would break the page there.
+  void app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    frameguard: { action: 'deny' },
+    strictTransportSecurity: false,
+  });
 
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    if (err instanceof HttpError) {
+      if (err.retryAfterS) void reply.header('retry-after', String(err.retryAfterS));
+      return reply.code(err.statusCode).send({ error: err.statusCode === 503 ? 'unavailable' : 'error', reason: err.message });
+    }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) deps.log.error({ err: err.message, stack: err.stack }, 'http handler failed');
     void reply.code(status).send({ error: status === 500 ? 'internal error' : err.message });
@@ -124,7 +173,11 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     const dflt = thisMonthSoFar(now, deps.timeZone);
     const window = { from: q.data.from ?? dflt.from, to: q.data.to ?? now };
     if (window.to <= window.from) return reply.code(400).send({ error: 'invalid query', issues: [{ field: 'to', reason: 'must be after from' }] });
-    return deps.accounts.ledger.summary(window);
+    const maxMs = deps.limits.maxSummaryDays * 86_400_000;
+    if (window.to - window.from > maxMs) {
+      return reply.code(400).send({ error: 'invalid query', issues: [{ field: 'from', reason: `the period is longer than ${deps.limits.maxSummaryDays} days; ask for a shorter one (monthly rollups hold the months before)` }] });
+    }
+    return budget.run((signal) => deps.accounts.ledger.summary(window, { signal }));
   });
 
   const monthQuery = z.object({
@@ -158,7 +211,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   app.get('/api/budget', async (req, reply) => {
     const q = z.object({ year: z.coerce.number().int().min(2000).max(2100).optional() }).safeParse(req.query);
     if (!q.success) return badRequest(reply, q.error, 'query');
-    return deps.accounts.progress({ year: q.data.year });
+    return budget.run((signal) => deps.accounts.progress({ year: q.data.year, signal }));
   });
 
   app.get('/api/factors', async () => deps.accounts.factors.list());
@@ -191,21 +244,25 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   app.get('/api/quarantine', { preHandler: requireAdmin }, async (req, reply) => {
     const q = z.object({ device: z.string().optional(), limit: limitParam, before: z.coerce.number().int().optional() }).safeParse(req.query);
     if (!q.success) return badRequest(reply, q.error, 'query');
+    // The quarantine keeps each device's newest entries; how many older ones were dropped is in a header.
+    void reply.header('x-netzero-quarantine-dropped', String(await deps.quarantine.dropped(q.data.device ?? null)));
     return deps.quarantine.list({ device: q.data.device, limit: q.data.limit, beforeId: q.data.before });
   });
 
   app.get('/api/readings', { preHandler: requireAdmin }, async (req, reply) => {
     const q = deviceWindow.safeParse(req.query);
     if (!q.success) return badRequest(reply, q.error, 'query');
-    const rows = await deps.store.readings(q.data.device, { from: q.data.from ?? 0, to: q.data.to ?? Date.now() + 3_600_000 }, q.data.limit);
+    const window = { from: q.data.from ?? EARLIEST_MS, to: q.data.to ?? Date.now() + 3_600_000 };
+    const rows = await budget.run((signal) => deps.store.readings(q.data.device, window, q.data.limit, { signal }));
     return rows.map((r) => ({ ...r, ts: new Date(r.ts).toISOString(), receivedAt: new Date(r.receivedAt).toISOString() }));
   });
 
   app.get('/api/intervals', { preHandler: requireAdmin }, async (req, reply) => {
     const q = deviceWindow.safeParse(req.query);
     if (!q.success) return badRequest(reply, q.error, 'query');
-    const rows = await deps.store.intervals(q.data.device, { from: q.data.from ?? 0, to: q.data.to ?? Date.now() + 3_600_000 });
-    return rows.slice(0, q.data.limit).map((i) => ({ ...i, t0: new Date(i.t0).toISOString(), t1: new Date(i.t1).toISOString() }));
+    const window = { from: q.data.from ?? EARLIEST_MS, to: q.data.to ?? Date.now() + 3_600_000 };
+    const rows = await budget.run((signal) => deps.store.intervals(q.data.device, window, { limit: q.data.limit, signal }));
+    return rows.map((i) => ({ ...i, t0: new Date(i.t0).toISOString(), t1: new Date(i.t1).toISOString() }));
   });
 
   /** A file of the public folder by its bare name: no directories, nothing outside the folder. */

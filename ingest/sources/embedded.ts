@@ -21,7 +21,7 @@ export class EmbeddedSource implements IngestSource {
   }
 
   private take(msg: AuthorizedTelemetry): Promise<unknown> {
-    const work = this.deps.pipeline.accept({ ...msg, source: 'embedded' });
+    const work = this.deps.pipeline.accept({ ...msg, source: 'embedded', mayWait: true });
     this.inFlight.add(work);
     const forget = () => this.inFlight.delete(work);
     work.then(forget, forget);

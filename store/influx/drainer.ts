@@ -4,6 +4,7 @@ import type { StoreMetrics } from '../metrics.js';
 import type { Spool, SpoolEntry } from '../spool/spool.js';
 import type { IntervalTracker } from './interval-tracker.js';
 import { intervalLine, readingLine, receiptLine } from './schema.js';
+import { describe } from '../write-health.js';
 import { backoffMs, type LineWriter } from './writer.js';
 
 export interface DrainerOptions {
@@ -33,8 +34,21 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  * receipts alongside, retrying with back-off (honouring Retry-After), splitting on 413 and quarantining
  * on other 4xx. Spool records are acked only once their readings are written or quarantined.
  */
+/** A failure of the spool on local disk (not of InfluxDB): named as such in logs and health. */
+class SpoolFault extends Error {}
+
+async function local<T>(what: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    throw new SpoolFault(`spool ${what} failed on local disk: ${describe(err)}`);
+  }
+}
+
 export class SpoolDrainer {
   private remoteUp = false;
+  /** why the spool on local disk failed, until it works again */
+  spoolFault?: string;
 
   constructor(
     private readonly spool: Spool<StoredReading[]>,
@@ -56,21 +70,28 @@ export class SpoolDrainer {
       try {
         await spool.waitForData(signal);
         if (signal.aborted) break;
-        const entries = takeUpTo(await spool.peek(this.opts.drainRecords ?? 1000), this.opts.drainReadings ?? 5000);
+        const entries = takeUpTo(await local('read', () => spool.peek(this.opts.drainRecords ?? 1000)), this.opts.drainReadings ?? 5000);
         if (entries.length === 0) continue;
         await this.deliver(entries, signal);
         if (signal.aborted) break;
-        await spool.ack(entries[entries.length - 1]!.position);
+        await local('ack', () => spool.ack(entries[entries.length - 1]!.position));
+        this.spoolFault = undefined;
         attempt = 0;
         updateSpoolMetrics(spool, this.opts.metrics);
       } catch (err) {
         if (signal.aborted) break;
-        // A query for interval neighbours failed (InfluxDB down): wait and take the batch again.
-        this.remoteUp = false;
-        this.tracker.reset();
         const wait = backoffMs(attempt++, { maxMs: this.opts.maxRetryWaitMs ?? 5000 });
-        this.opts.metrics?.influxRetries.inc();
-        this.opts.log.warn({ err: (err as Error).message, retryInMs: wait }, 'InfluxDB unavailable; readings wait in the spool');
+        if (err instanceof SpoolFault) {
+          // The local disk, not InfluxDB: say so (a full disk under the spool is not an InfluxDB outage).
+          this.spoolFault = err.message;
+          this.opts.log.error({ err: err.message, retryInMs: wait }, 'the spool on local disk failed; draining waits');
+        } else {
+          // A query for interval neighbours failed (InfluxDB down): wait and take the batch again.
+          this.remoteUp = false;
+          this.tracker.reset();
+          this.opts.metrics?.influxRetries.inc();
+          this.opts.log.warn({ err: (err as Error).message, retryInMs: wait }, 'InfluxDB unavailable; readings wait in the spool');
+        }
         await sleep(wait, signal);
       }
     }

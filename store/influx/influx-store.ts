@@ -1,7 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { StoredReading, WriteResult } from '../../ingest/reading.js';
 import { Spool } from '../spool/spool.js';
-import type { AggregateRow, Interval, ReadingRow, ReadingStore, Window } from '../types.js';
+import type { AggregateRow, Interval, ReadingRow, ReadingStore, ReadOptions, Window } from '../types.js';
+import { WriteHealth } from '../write-health.js';
 import { type DrainerOptions, SpoolDrainer, updateSpoolMetrics } from './drainer.js';
 import { IntervalTracker } from './interval-tracker.js';
 import { InfluxQuery } from './query.js';
@@ -32,8 +33,10 @@ export class InfluxStore implements ReadingStore {
   private readonly reader: InfluxReader;
   private readonly abort = new AbortController();
   private draining?: Promise<void>;
+  private readonly writes: WriteHealth;
 
   constructor(private readonly opts: InfluxStoreOptions) {
+    this.writes = new WriteHealth(opts.spoolDir ?? '.');
     if (opts.spoolDir) {
       this.spool = new Spool<StoredReading[]>({ dir: opts.spoolDir, maxBytes: opts.spoolMaxBytes, onCorrupt: (m: string) => opts.log.error({ spool: opts.spoolDir }, m) });
     }
@@ -72,7 +75,8 @@ export class InfluxStore implements ReadingStore {
 
   async writeBatch(readings: StoredReading[]): Promise<WriteResult> {
     if (!this.spool) throw new Error('this InfluxDB store was opened for queries only');
-    if (readings.length > 0) await this.spool.append(readings);
+    const spool = this.spool;
+    if (readings.length > 0) await this.writes.track(() => spool.append(readings));
     updateSpoolMetrics(this.spool, this.opts.metrics);
     // Duplicates are recognised when the spool drains (a resend overwrites its own point anyway).
     return { inserted: readings.length, duplicates: 0 };
@@ -87,8 +91,9 @@ export class InfluxStore implements ReadingStore {
     }
   }
 
+  /** Up while the spool takes readings (InfluxDB itself may be down: the spool holds them); down while appends fail. */
   healthy(): boolean {
-    return !this.abort.signal.aborted && (!this.spool || !!this.draining);
+    return !this.abort.signal.aborted && (!this.spool || (!!this.draining && this.writes.ok));
   }
 
   spoolStats() {
@@ -97,7 +102,12 @@ export class InfluxStore implements ReadingStore {
 
   /** Not part of the up/down verdict: with the spool, ingest goes on while InfluxDB is down. */
   details(): Record<string, unknown> {
-    return { influx_reachable: this.drainer?.reachable ?? false, spool: this.spool?.stats() };
+    return {
+      influx_reachable: this.drainer?.reachable ?? false,
+      spool: this.spool?.stats(),
+      ...(this.drainer?.spoolFault ? { spool_error: this.drainer.spoolFault } : {}),
+      ...this.writes.details(),
+    };
   }
 
   async close(): Promise<void> {
@@ -106,16 +116,16 @@ export class InfluxStore implements ReadingStore {
     await this.spool?.close();
   }
 
-  aggregate(window: Window): Promise<AggregateRow[]> {
-    return this.reader.aggregate(window);
+  aggregate(window: Window, opts?: ReadOptions): Promise<AggregateRow[]> {
+    return this.reader.aggregate(window, opts);
   }
 
-  intervals(device: string, window: Window): Promise<Interval[]> {
-    return this.reader.intervals(device, window);
+  intervals(device: string, window: Window, opts?: ReadOptions & { limit?: number }): Promise<Interval[]> {
+    return this.reader.intervals(device, window, opts);
   }
 
-  readings(device: string, window: Window, limit: number): Promise<ReadingRow[]> {
-    return this.reader.readings(device, window, limit);
+  readings(device: string, window: Window, limit: number, opts?: ReadOptions): Promise<ReadingRow[]> {
+    return this.reader.readings(device, window, limit, opts);
   }
 
   countReadings(device?: string): Promise<number> {

@@ -42,7 +42,7 @@ export class InfluxQuery {
   }
 
   /** Runs one or more `;`-separated statements; returns each statement's series. */
-  async statements(q: string): Promise<Series[][]> {
+  async statements(q: string, signal?: AbortSignal): Promise<Series[][]> {
     const url = new URL('/query', this.target.url);
     url.searchParams.set('db', this.database);
     url.searchParams.set('q', q);
@@ -54,7 +54,8 @@ export class InfluxQuery {
       url.searchParams.set('u', u!);
       url.searchParams.set('p', p.join(':'));
     } else if (token) headers.authorization = `Token ${token}`;
-    const res = await fetch(url, { headers, signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000) });
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 30_000);
+    const res = await fetch(url, { headers, signal: signal ? AbortSignal.any([timeout, signal]) : timeout });
     const text = await res.text();
     let body: RawAnswer;
     try {
@@ -73,7 +74,7 @@ export class InfluxQuery {
     });
   }
 
-  async query(q: string): Promise<Series[]> {
-    return (await this.statements(q))[0] ?? [];
+  async query(q: string, signal?: AbortSignal): Promise<Series[]> {
+    return (await this.statements(q, signal))[0] ?? [];
   }
 }

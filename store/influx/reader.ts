@@ -1,6 +1,6 @@
 import { KINDS, type Kind, type Sector } from '../../devices/kinds.js';
 import { overlapShare, storedContext } from '../intervals.js';
-import type { AggregateRow, Interval, IntervalQuality, ReadingRow, Window } from '../types.js';
+import type { AggregateRow, Interval, IntervalQuality, ReadingRow, ReadOptions, Window } from '../types.js';
 import { ident, type InfluxQuery, literal, type Series } from './query.js';
 import { INTERVALS, nsOf, RECEIPTS } from './schema.js';
 
@@ -10,8 +10,8 @@ const QUALITIES: IntervalQuality[] = ['ok', 'reset', 'wrap', 'implausible'];
 export class InfluxReader {
   constructor(private readonly query: InfluxQuery) {}
 
-  async aggregate(window: Window): Promise<AggregateRow[]> {
-    const rows = await this.overlapping(window);
+  async aggregate(window: Window, opts: ReadOptions = {}): Promise<AggregateRow[]> {
+    const rows = await this.overlapping(window, undefined, opts.signal);
     const out = new Map<string, AggregateRow>();
     for (const { i, share, continuing } of rows) {
       const key = `${i.device}|${i.counter}|${i.quality}`;
@@ -22,7 +22,7 @@ export class InfluxReader {
       a.covered_ms += (i.t1 - i.t0) * share;
       out.set(key, a);
     }
-    for (const inside of await this.insideSums(window)) {
+    for (const inside of await this.insideSums(window, undefined, opts.signal)) {
       const key = `${inside.device}|${inside.counter}|${inside.quality}`;
       const a = out.get(key);
       if (a) {
@@ -35,12 +35,12 @@ export class InfluxReader {
   }
 
   /** Sums of the intervals lying wholly inside the window, computed by InfluxDB, per quality. */
-  private async insideSums(w: Window, device?: string): Promise<AggregateRow[]> {
+  private async insideSums(w: Window, device?: string, signal?: AbortSignal): Promise<AggregateRow[]> {
     const where = `time >= ${nsOf(w.from)} AND time < ${nsOf(w.to + 1)} AND t0_ms >= ${w.from} AND t0_ms < ${w.to}${device ? ` AND device = ${literal(device)}` : ''}`;
     const statements = QUALITIES.map(
       (q) => `SELECT sum(amount) AS amount, count(amount) AS n, sum(dt_ms) AS covered FROM ${INTERVALS} WHERE ${where} AND quality = ${literal(q)} GROUP BY device, counter, kind, site, sector`,
     );
-    const results = await this.query.statements(statements.join('; '));
+    const results = await this.query.statements(statements.join('; '), signal);
     const out: AggregateRow[] = [];
     results.forEach((series, n) => {
       for (const s of series) {
@@ -59,11 +59,12 @@ export class InfluxReader {
    * Intervals that straddle a window edge: those ending inside that began before it, and per series the
    * first one ending after it, kept if it began before the window's end. Returns each with its share.
    */
-  private async overlapping(w: Window, device?: string): Promise<Array<{ i: Interval; share: number; continuing: boolean }>> {
+  private async overlapping(w: Window, device?: string, signal?: AbortSignal): Promise<Array<{ i: Interval; share: number; continuing: boolean }>> {
     const dev = device ? ` AND device = ${literal(device)}` : '';
     const [startEdge, endEdge] = await this.query.statements(
       `SELECT * FROM ${INTERVALS} WHERE time >= ${nsOf(w.from)} AND time < ${nsOf(w.to + 1)} AND t0_ms < ${w.from}${dev} GROUP BY *; ` +
         `SELECT * FROM ${INTERVALS} WHERE time >= ${nsOf(w.to + 1)}${dev} GROUP BY * ORDER BY time ASC LIMIT 1`,
+      signal,
     );
     const out: Array<{ i: Interval; share: number; continuing: boolean }> = [];
     for (const i of toIntervals(startEdge ?? [])) {
@@ -74,18 +75,21 @@ export class InfluxReader {
     return out;
   }
 
-  async intervals(device: string, window: Window): Promise<Interval[]> {
+  async intervals(device: string, window: Window, opts: ReadOptions & { limit?: number } = {}): Promise<Interval[]> {
     const inside = await this.query.query(
       `SELECT * FROM ${INTERVALS} WHERE device = ${literal(device)} AND time >= ${nsOf(window.from)} AND time < ${nsOf(window.to + 1)} AND t0_ms >= ${window.from} AND t0_ms < ${window.to} GROUP BY *`,
+      opts.signal,
     );
-    const edges = (await this.overlapping(window, device)).map((x) => x.i);
-    return [...toIntervals(inside), ...edges].sort((a, b) => a.counter.localeCompare(b.counter) || a.t1 - b.t1);
+    const edges = (await this.overlapping(window, device, opts.signal)).map((x) => x.i);
+    const all = [...toIntervals(inside), ...edges].sort((a, b) => a.counter.localeCompare(b.counter) || a.t1 - b.t1);
+    return opts.limit === undefined ? all : all.slice(0, opts.limit);
   }
 
-  async readings(device: string, window: Window, limit: number): Promise<ReadingRow[]> {
+  async readings(device: string, window: Window, limit: number, opts: ReadOptions = {}): Promise<ReadingRow[]> {
     const from = KINDS.map(ident).join(', ');
     const series = await this.query.query(
       `SELECT * FROM ${from} WHERE device = ${literal(device)} AND time >= ${nsOf(window.from)} AND time < ${nsOf(window.to)} ORDER BY time ASC LIMIT ${limit}`,
+      opts.signal,
     );
     const rows = series.flatMap((s) =>
       s.rows.map((r) => {

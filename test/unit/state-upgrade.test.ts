@@ -7,7 +7,7 @@ import { openAccounts } from '../../accounting/accounts.js';
 import { BUILTIN_FACTORS } from '../../accounting/factors/builtin.js';
 import { factorId, newFactorSchema } from '../../accounting/factors/types.js';
 import { openServiceState } from '../../app/state.js';
-import { hashSecret } from '../../devices/credentials.js';
+import { hashSecretLegacyScrypt } from '../../devices/credentials.js';
 import { DeviceRegistry } from '../../devices/registry.js';
 import { Quarantine } from '../../ingest/quarantine.js';
 import type { StateDb } from '../../lib/state-db.js';
@@ -62,7 +62,7 @@ async function oldDataDir(): Promise<string> {
   db.prepare("INSERT INTO kysely_migration_lock (id, is_locked) VALUES ('migration_lock', 0)").run();
   db.prepare(
     'INSERT INTO devices (id, role, kind, site, sector, measure, name, params, secret_hash, demo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  ).run('pv-old', 'device', 'pv_inverter', 'kh-old', 'industry', null, 'old inverter', '{"nameplate_kw":50}', await hashSecret(SECRET), 0, at);
+  ).run('pv-old', 'device', 'pv_inverter', 'kh-old', 'industry', null, 'old inverter', '{"nameplate_kw":50}', await hashSecretLegacyScrypt(SECRET), 0, at); // data dirs of that time hold scrypt hashes
   db.prepare('INSERT INTO quarantine (device_id, topic, received_at, errors, raw) VALUES (?, ?, ?, ?, ?)').run(
     'pv-old', 'netzero/v1/kh-old/pv-old/telemetry', at, JSON.stringify([{ field: 'energy_kwh', reason: 'must be a number' }]), '{"energy_kwh":"x"}',
   );
@@ -113,7 +113,7 @@ describe('opening a data dir from before each room kept its own migrations', () 
       else expect(after.get(name), name).toBe(sql);
     }
     expect(((await state.selectFrom('kysely_migration').select('name').orderBy('name').execute()) as Array<{ name: string }>).map((r) => r.name)).toEqual(OLD_MIGRATIONS);
-    for (const [owner, migration] of [['registry', '0001_devices'], ['quarantine', '0001_quarantine'], ['factors', '0001_factor_versions'], ['rollups', '0001_monthly_rollups,0002_data_as_of']]) {
+    for (const [owner, migration] of [['registry', '0001_devices'], ['quarantine', '0001_quarantine,0002_dropped_counts'], ['factors', '0001_factor_versions'], ['rollups', '0001_monthly_rollups,0002_data_as_of']]) {
       const rows = (await state.selectFrom(`migrations_${owner}`).select('name').orderBy('name').execute()) as Array<{ name: string }>;
       expect(rows.map((r) => r.name), owner).toEqual(migration!.split(','));
     }
@@ -181,7 +181,7 @@ describe('opening a data dir from before each room kept its own migrations', () 
 
     const state = await openState();
     expect(sqliteMaster()).toEqual(schema);
-    for (const [owner, migrations] of [['registry', 1], ['quarantine', 1], ['factors', 1], ['rollups', 2]] as const) {
+    for (const [owner, migrations] of [['registry', 1], ['quarantine', 2], ['factors', 1], ['rollups', 2]] as const) {
       const n = (await state.selectFrom(`migrations_${owner}`).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()) as { n: number };
       expect(Number(n.n), owner).toBe(migrations);
     }

@@ -23,7 +23,7 @@ export const biogasStream = defineStream<Methane>({
   collect: async (q, ctx) => {
     const density = ctx.factors.pick('ch4_density', 'nm3_0c', ctx.date).value;
     const methane = { totalT: 0, flareT: 0 };
-    for (const i of await ctx.store.intervals(q.device.id, ctx.piece)) {
+    for (const i of await ctx.store.intervals(q.device.id, ctx.piece, { signal: ctx.signal })) {
       if (i.quality === 'implausible' || i.ctx.ch4_pct === undefined) continue;
       if (i.counter !== 'biogas_m3' && i.counter !== 'flare_m3') continue;
       const t = methaneTonnes(normalCubicMetres(i.amount * overlapShare(i, ctx.piece), i.ctx.temp_c, i.ctx.pressure_kpa), i.ctx.ch4_pct, density);
