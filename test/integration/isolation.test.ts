@@ -4,6 +4,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredReading } from '../../ingest/reading.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
+import { HonestPublisher } from '../helpers/mqtt-abuse.js';
 import { registerDevice, startService, tempDir, waitFor, type Registered, type RunningService } from '../helpers/service.js';
 
 /**
@@ -16,36 +17,6 @@ const T0 = Date.UTC(2026, 10, 1);
 
 function client(svc: RunningService, dev: Registered): Promise<MqttClient> {
   return mqtt.connectAsync(`mqtt://127.0.0.1:${svc.ports.mqtt}`, { username: dev.id, password: dev.secret, clientId: dev.id, reconnectPeriod: 0, connectTimeout: 10_000 });
-}
-
-/** An honest device publishing QoS 1 readings until stopped: how many were acknowledged and how long each took. */
-function honestPublisher(c: MqttClient, dev: Registered) {
-  const latencies: number[] = [];
-  let stop = false;
-  let seq = 0;
-  const done = (async () => {
-    while (!stop) {
-      seq++;
-      const t = performance.now();
-      await c.publishAsync(dev.topic, JSON.stringify({ ts: T0 + seq * 60_000, seq, energy_kwh: seq }), { qos: 1 });
-      latencies.push(performance.now() - t);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-  return {
-    latencies,
-    finish: async () => {
-      stop = true;
-      await done;
-      return seq;
-    },
-  };
-}
-
-function report(what: string, latencies: number[]): void {
-  const s = [...latencies].sort((a, b) => a - b);
-  const p = (q: number) => (s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))]!.toFixed(1) : '-');
-  console.log(`[isolation] ${what}: honest device ${s.length} PUBACKs, p50 ${p(0.5)} ms, p99 ${p(0.99)} ms, max ${p(1)} ms`);
 }
 
 function errorsOf(c: MqttClient, dev: Registered): Array<{ rejected: number; errors: Array<{ field: string; reason: string }> }> {
@@ -73,47 +44,49 @@ describe('one device never spoils the rest', () => {
   it('a poison payload (an extra field nested 10,000 deep) is refused with a reason and acknowledged; an honest device meanwhile loses nothing', async () => {
     const honest = await registerDevice(svc, { kind: 'pv_inverter', site: 'iso', sector: 'industry' });
     const bad = await registerDevice(svc, { kind: 'pv_inverter', site: 'iso', sector: 'industry' });
-    const [hc, bc] = await Promise.all([client(svc, honest), client(svc, bad)]);
-    clients.push(hc, bc);
+    const bc = await client(svc, bad);
+    clients.push(bc);
     const errors = errorsOf(bc, bad);
+    const pub = await HonestPublisher.start(svc, honest, { intervalMs: 20 });
     await new Promise((r) => setTimeout(r, 200));
-    const pub = honestPublisher(hc, honest);
     const nested = `${'['.repeat(10_000)}1${']'.repeat(10_000)}`;
     for (let i = 0; i < 5; i++) {
       // the PUBACK comes (publishAsync resolves): the device is not left resending forever
       await bc.publishAsync(bad.topic, `{"ts":${T0 + i * 60_000},"seq":${i},"energy_kwh":${i},"x":${nested}}`, { qos: 1 });
     }
-    const sent = await pub.finish();
-    report('poison payloads', pub.latencies);
+    const stats = pub.report('poison payloads');
+    await pub.stop();
+    expect(stats.failures + stats.disconnects).toBe(0);
     await waitFor('errors messages for the poison device', () => errors.length >= 5, 10_000);
     expect(errors[0]!.rejected).toBe(1);
     expect(errors[0]!.errors[0]).toMatchObject({ field: 'x', reason: expect.stringMatching(/nested|deep/) });
     const q = await svc.api<Array<{ device: string }>>('GET', `/api/quarantine?device=${bad.id}&limit=100`);
     expect(q.body.length).toBe(5);
     const stored = await svc.api<unknown[]>('GET', `/api/readings?device=${honest.id}&from=${T0}&limit=10000`);
-    expect(stored.body.length).toBe(sent);
+    expect(stored.body.length).toBe(pub.stats().acks);
     expect((await svc.api('GET', '/healthz', undefined, null)).status).toBe(200);
   });
 
   it('a device over its rate limit is held back, then told why; an honest device meanwhile is served', async () => {
     const honest = await registerDevice(svc, { kind: 'pv_inverter', site: 'iso', sector: 'industry' });
     const flood = await registerDevice(svc, { kind: 'smart_meter', site: 'iso', sector: 'industry', params: { max_readings_per_s: 1 } });
-    const [hc, fc] = await Promise.all([client(svc, honest), client(svc, flood)]);
-    clients.push(hc, fc);
+    const fc = await client(svc, flood);
+    clients.push(fc);
     const errors = errorsOf(fc, flood);
+    const pub = await HonestPublisher.start(svc, honest, { intervalMs: 20 });
     await new Promise((r) => setTimeout(r, 200));
-    const pub = honestPublisher(hc, honest);
     const batch = (start: number) => JSON.stringify({ readings: Array.from({ length: 1000 }, (_, i) => ({ ts: T0 + (start + i) * 1000, seq: start + i, import_kwh: start + i })) });
     // 1 reading/s with a burst of 1,000: the first batch passes, the next two would wait 1,000 s and are refused
     for (const start of [0, 1000, 2000]) await fc.publishAsync(flood.topic, batch(start), { qos: 1 });
-    const sent = await pub.finish();
-    report('flooding device', pub.latencies);
+    const stats = pub.report('flooding device');
+    await pub.stop();
+    expect(stats.failures + stats.disconnects).toBe(0);
     await waitFor('rate-limit reasons', () => errors.length >= 2, 10_000);
     expect(errors[0]!.errors[0]).toMatchObject({ field: 'payload', reason: expect.stringMatching(/^rate limit: this device may send 1 readings\/s/) });
     expect(errors[0]!.rejected).toBe(1000);
     const count = async (id: string) => (await svc.api<unknown[]>('GET', `/api/readings?device=${id}&from=${T0 - 1}&limit=10000`)).body.length;
     expect(await count(flood.id)).toBe(1000);
-    expect(await count(honest.id)).toBe(sent);
+    expect(await count(honest.id)).toBe(pub.stats().acks);
     const metrics = await (await fetch(`${svc.base}/metrics`)).text();
     expect(metrics).toMatch(/netzero_rejected_total\{reason="rate_limited"\} 2000/);
   });
