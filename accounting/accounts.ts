@@ -6,9 +6,11 @@ import { budgetProgress, measureInfo } from './budget-progress.js';
 import { factorTables, FactorRegistry } from './factors/registry.js';
 import { Ledger } from './ledger/ledger.js';
 import { MonthlyRollups, rollupTables } from './rollups/monthly.js';
+import { ReviewDecisions, reviewTables } from './review/decisions.js';
+import { ReviewQueue } from './review/queue.js';
 
 /** The accounting room's tables in the state database. */
-export const accountingTables: readonly TableSet[] = [factorTables, rollupTables];
+export const accountingTables: readonly TableSet[] = [factorTables, rollupTables, reviewTables];
 
 /** The accounting room, assembled: factor registry, budget, ledgers, rollups. Used by the service and the CLI. */
 export interface Accounts {
@@ -16,6 +18,9 @@ export interface Accounts {
   budget: Budget;
   ledger: Ledger;
   rollups: MonthlyRollups;
+  reviews: ReviewDecisions;
+  /** held-out intervals and the decisions on them */
+  queue: ReviewQueue;
   progress: (opts?: { year?: number; now?: number; signal?: AbortSignal }) => ReturnType<typeof budgetProgress>;
 }
 
@@ -32,9 +37,11 @@ export interface AccountsDeps {
 export function createAccounts(deps: AccountsDeps): Accounts {
   const factors = new FactorRegistry(deps.state);
   const budget = loadBudget(deps.budgetFile);
-  const ledger = new Ledger({ store: deps.store, registry: deps.registry, factors, measures: measureInfo(budget), tz: deps.tz, gwpSet: deps.gwpSet });
+  const reviews = new ReviewDecisions(deps.state);
+  const queue = new ReviewQueue({ store: deps.store, decisions: reviews, tz: deps.tz });
+  const ledger = new Ledger({ store: deps.store, registry: deps.registry, factors, measures: measureInfo(budget), tz: deps.tz, gwpSet: deps.gwpSet, reviews });
   const rollups = new MonthlyRollups(deps.state, ledger, factors);
-  return { factors, budget, ledger, rollups, progress: (opts) => budgetProgress(budget, { ledger, rollups }, opts) };
+  return { factors, budget, ledger, rollups, reviews, queue, progress: (opts) => budgetProgress(budget, { ledger, rollups }, opts) };
 }
 
 /** The accounting room for a command or a test: wired, with the built-in factor versions written. */

@@ -1,3 +1,4 @@
+import { emptyQualityCounts } from '../store/intervals.js';
 import type { IntervalQuality } from '../store/types.js';
 import type { LedgerRow } from './ledger/device-row.js';
 import { roundFigure } from './rounding.js';
@@ -91,7 +92,7 @@ function grouped<K>(rows: readonly LedgerRow[], key: (r: LedgerRow) => K): Map<K
 export function totalRows(rows: readonly LedgerRow[]): Totals {
   const all = new Group();
   const energy: EnergyTotals = { pv: 0, biogas_generation: 0, ev_charging: 0, consumption: 0, generation: 0 };
-  const quality: Record<IntervalQuality, number> = { ok: 0, reset: 0, wrap: 0, implausible: 0 };
+  const quality = emptyQualityCounts();
   const factors = new Set<string>();
   let provisional = false;
   for (const r of rows) {

@@ -4,7 +4,7 @@ import type { InfluxSettings } from '../store/open-store.js';
 
 /**
  * Every setting of the service, read from the environment and validated once at start.
- * Names and defaults are those of ../shared/contract.md ("Processes and ports").
+ * Names and defaults are those of docs/contract.md ("Processes and ports").
  */
 
 const port = (name: string, dflt: number) =>

@@ -4,8 +4,10 @@ import { AccountingRoom } from '../accounting/room.js';
 import { EmbeddedBroker } from '../broker/broker.js';
 import { createBrokerMetrics } from '../broker/metrics.js';
 import { DeviceRegistry } from '../devices/registry.js';
+import { topicFor } from '../devices/topics.js';
 import { DemoRunner } from '../devices/simulators/demo-runner.js';
 import { NodeRedRoom } from '../flows/nodered-room.js';
+import { StoreFeedback } from '../ingest/feedback.js';
 import { Ingest } from '../ingest/ingest.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import { Quarantine } from '../ingest/quarantine.js';
@@ -39,14 +41,11 @@ export function buildRooms(config: Config, log: Logger, metrics: Registry, admin
   });
 
   let source: IngestSource | undefined;
-  const ingest = new Ingest({
-    registry,
-    writer: store,
-    quarantine,
-    metrics: createIngestMetrics(metrics),
-    log: log.child({ room: 'ingest' }),
-    publishError: (topic, message) => source?.publish?.(topic, JSON.stringify(message)),
-  });
+  const ingestMetrics = createIngestMetrics(metrics);
+  const publishError = (topic: string, message: object) => source?.publish?.(topic, JSON.stringify(message));
+  const ingest = new Ingest({ registry, writer: store, quarantine, metrics: ingestMetrics, log: log.child({ room: 'ingest' }), publishError });
+  // Warnings for intervals that are not `ok` and conflicting resends, once the store has them (ingest/feedback.ts).
+  store.setEvents?.(new StoreFeedback({ quarantine, metrics: ingestMetrics, log: log.child({ room: 'ingest' }), publishError }));
 
   let broker: EmbeddedBroker | undefined;
   if (config.mqttUrl) {
@@ -56,7 +55,16 @@ export function buildRooms(config: Config, log: Logger, metrics: Registry, admin
     );
   } else {
     broker = new EmbeddedBroker(
-      { registry, metrics: createBrokerMetrics(metrics), log: log.child({ room: 'broker' }) },
+      {
+        registry,
+        metrics: createBrokerMetrics(metrics),
+        log: log.child({ room: 'broker' }),
+        // A publish refused by closing the connection is recorded under the device id, so its operator finds out why it keeps reconnecting.
+        onRefused: (r) =>
+          void quarantine
+            .add({ device: r.device, topic: r.topic ?? topicFor(r.site, r.device, 'telemetry'), receivedAt: new Date(), errors: [{ field: r.field, reason: r.reason }], raw: '' })
+            .catch((err: Error) => log.error({ device: r.device, err: err.message }, 'could not record a refused publish')),
+      },
       { host: config.host, port: config.mqttPort, wsPort: config.mqttWsPort },
     );
     source = new EmbeddedSource({ broker, pipeline: ingest.pipeline, log: log.child({ room: 'ingest' }) });
@@ -88,6 +96,7 @@ export function buildRooms(config: Config, log: Logger, metrics: Registry, admin
         timeZone: config.timeZone,
         health: () => roomsHealth(rooms),
         restateForFactor: (version) => accounting.scheduler.restateForFactor(version),
+        restateForReview: (months, cause) => accounting.scheduler.restateForReview(months, cause),
         computeRollup: (month) => accounting.scheduler.computeNow(month),
         limits: config.http,
       },

@@ -1,10 +1,10 @@
 import { accountingTables } from '../accounting/accounts.js';
-import { registryTables } from '../devices/registry.js';
+import { measureTables, registryTables } from '../devices/registry.js';
 import { quarantineTables } from '../ingest/quarantine.js';
 import { openStateDb, type StateDb } from '../lib/state-db.js';
 
 /** Every room's tables in the state database, in path order. */
-export const STATE_TABLES = [registryTables, quarantineTables, ...accountingTables];
+export const STATE_TABLES = [registryTables, measureTables, quarantineTables, ...accountingTables];
 
 /** The state database of a data dir with every room's tables up to date (the service, the CLI and tests use this). */
 export function openServiceState(dataDir: string): Promise<StateDb> {

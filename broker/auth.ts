@@ -24,6 +24,20 @@ export interface AuthorizedTelemetry {
  */
 export type TelemetryHandler = (msg: AuthorizedTelemetry) => Promise<unknown>;
 
+/**
+ * A publish of an authenticated device refused by closing its connection (MQTT 3.1.1 has no reason
+ * code): told to the service, which records it under the device id so the operator can find out why the
+ * device keeps reconnecting.
+ */
+export interface DeviceRefusal {
+  device: string;
+  site: string;
+  /** the topic it published to, or null when the packet was refused before its topic was read (oversize) */
+  topic: string | null;
+  field: 'topic' | 'payload' | 'qos' | 'retain';
+  reason: string;
+}
+
 /** Failed logins allowed per device id, and per client address, in a window; then refused for a while. */
 export const AUTH_FAILURES_ALLOWED = 10;
 export const AUTH_FAILURE_WINDOW_S = 60;
@@ -72,7 +86,13 @@ function refusal(code: number, message: string): AuthenticateError {
  *   the PUBACK after authorizePublish calls back, lib/handlers/publish.js), so QoS 1 is acknowledged
  *   only when durable; with no handler registered (ingest not up, or stopping) it is refused, unacknowledged.
  */
-export function createAuthHooks(deps: { registry: DeviceRegistry; metrics: BrokerMetrics; log: Logger; telemetry: () => TelemetryHandler | undefined }) {
+export function createAuthHooks(deps: {
+  registry: DeviceRegistry;
+  metrics: BrokerMetrics;
+  log: Logger;
+  telemetry: () => TelemetryHandler | undefined;
+  onRefused?: (r: DeviceRefusal) => void;
+}) {
   const { registry, metrics, log } = deps;
   const devices = new WeakMap<Client, Device>();
   const limiterOpts = { allowed: AUTH_FAILURES_ALLOWED, windowMs: AUTH_FAILURE_WINDOW_S * 1000, blockMs: AUTH_BLOCK_S * 1000 };
@@ -241,9 +261,10 @@ export function createAuthHooks(deps: { registry: DeviceRegistry; metrics: Broke
     events.note(`authz:${what}`, 'warn', { client: client.id, topic }, `mqtt ${what} denied`);
   };
 
-  const refusePublish = (client: Client, device: Device, reason: string, message: string, done: (error?: Error | null) => void) => {
+  const refusePublish = (client: Client, device: Device, reason: string, message: string, done: (error?: Error | null) => void, topic: string, field: DeviceRefusal['field']) => {
     metrics.publishRefused.inc({ reason });
     events.note(`publish:${reason}`, 'warn', { client: client.id, device: device.id, reason }, `mqtt publish refused, connection closed: ${message}`);
+    deps.onRefused?.({ device: device.id, site: device.site, topic, field, reason: `${message}: the connection was closed` });
     done(new Error(message));
   };
 
@@ -253,16 +274,20 @@ export function createAuthHooks(deps: { registry: DeviceRegistry; metrics: Broke
     const t = parseTopic(packet.topic);
     if (!device || device.role !== 'device' || !t || t.site !== device.site || t.device !== device.id || t.channel === 'errors') {
       deny(client, 'publish', packet.topic);
+      if (device?.role === 'device') {
+        const own = topicFor(device.site, device.id, 'telemetry');
+        deps.onRefused?.({ device: device.id, site: device.site, topic: packet.topic, field: 'topic', reason: `may not publish to ${packet.topic.slice(0, 200)}: this device publishes only to ${own} and its status topic; the connection was closed` });
+      }
       return done(new Error(`not authorized to publish to ${packet.topic}`));
     }
     // MQTT 3.1.1 has no negative PUBACK: a refused publish closes the connection, unacknowledged.
-    if (packet.qos === 2) return refusePublish(client, device, 'qos2', 'QoS 2 is not offered (QoS 0 and 1 are)', done);
+    if (packet.qos === 2) return refusePublish(client, device, 'qos2', 'QoS 2 is not offered (QoS 0 and 1 are)', done, packet.topic, 'qos');
     if (t.channel === 'status') {
       const text = Buffer.isBuffer(packet.payload) ? packet.payload.toString('utf8') : String(packet.payload);
-      if (!STATUS_PAYLOADS.has(text)) return refusePublish(client, device, 'status_payload', 'a status is exactly "online" or "offline"', done);
+      if (!STATUS_PAYLOADS.has(text)) return refusePublish(client, device, 'status_payload', 'a status is exactly "online" or "offline"', done, packet.topic, 'payload');
       return done(null);
     }
-    if (packet.retain) return refusePublish(client, device, 'retained_telemetry', 'telemetry is never retained', done);
+    if (packet.retain) return refusePublish(client, device, 'retained_telemetry', 'telemetry is never retained', done, packet.topic, 'retain');
     const handler = deps.telemetry();
     if (!handler) {
       log.warn({ device: device.id }, 'telemetry refused: ingest is not accepting; the device resends after reconnecting');
@@ -310,5 +335,14 @@ export function createAuthHooks(deps: { registry: DeviceRegistry; metrics: Broke
     return { cancelled };
   };
 
-  return { authenticate, authorizePublish, authorizeSubscribe, authorizeForward, stop };
+  /** A packet over the size limit from a client (refused before its topic is read): recorded under its device, if it logged in. */
+  const oversize = (client: Client, bytes: number) => {
+    metrics.publishRefused.inc({ reason: 'oversize' });
+    const device = devices.get(client);
+    const reason = `a packet of ${bytes} bytes is over the limit (a payload is at most 64 KiB): the connection was closed`;
+    events.note('publish:oversize', 'warn', { client: client.id, device: device?.id ?? null, bytes }, `mqtt packet refused: ${reason}`);
+    if (device?.role === 'device') deps.onRefused?.({ device: device.id, site: device.site, topic: null, field: 'payload', reason });
+  };
+
+  return { authenticate, authorizePublish, authorizeSubscribe, authorizeForward, oversize, stop };
 }

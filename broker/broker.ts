@@ -6,7 +6,7 @@ import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Logger } from 'pino';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { Room, RoomHealth } from '../lib/rooms.js';
-import { createAuthHooks, type TelemetryHandler } from './auth.js';
+import { createAuthHooks, type DeviceRefusal, type TelemetryHandler } from './auth.js';
 import type { BrokerMetrics } from './metrics.js';
 import { limitPacketSize, MAX_PACKET_BYTES } from './packet-limit.js';
 import { capSubscribeQos } from './subscribe-qos.js';
@@ -34,7 +34,7 @@ export class EmbeddedBroker implements Room {
   private bound: { mqtt?: number; ws?: number } = {};
 
   constructor(
-    private readonly deps: { registry: DeviceRegistry; metrics: BrokerMetrics; log: Logger },
+    private readonly deps: { registry: DeviceRegistry; metrics: BrokerMetrics; log: Logger; onRefused?: (r: DeviceRefusal) => void },
     private readonly opts: BrokerOptions,
   ) {}
 
@@ -60,7 +60,7 @@ export class EmbeddedBroker implements Room {
 
     const handle = (stream: import('node:stream').Duplex, req?: http.IncomingMessage) => {
       const client = aedes.handle(stream, req as never) as unknown as Client;
-      limitPacketSize(client, MAX_PACKET_BYTES);
+      limitPacketSize(client, MAX_PACKET_BYTES, (bytes) => hooks.oversize(client, bytes));
       capSubscribeQos(client, 1, (n) => metrics.subscribeDowngraded.inc(n));
     };
 

@@ -39,7 +39,7 @@ export function createBrokerMetrics(registry: Registry) {
     }),
     publishRefused: new Counter({
       name: 'netzero_mqtt_publish_refused_total',
-      help: 'Publishes to a device\'s own topics refused by the broker rules (qos2, retained_telemetry, status_payload); the connection is closed',
+      help: 'Publishes refused by the broker rules (qos2, retained_telemetry, status_payload, oversize); the connection is closed and the refusal recorded in the quarantine under the device id',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),

@@ -15,13 +15,14 @@ interface PacketParser {
  * first: reject there, before the body is buffered, and the client is disconnected (3.1.1 has no
  * other way to refuse a packet).
  */
-export function limitPacketSize(client: Client, maxBytes: number): void {
+export function limitPacketSize(client: Client, maxBytes: number, onOversize?: (bytes: number) => void): void {
   const parser = (client as unknown as { _parser?: PacketParser })._parser;
   if (!parser || typeof parser._parseLength !== 'function') return;
   const parseLength = parser._parseLength.bind(parser);
   parser._parseLength = function limitedParseLength(this: PacketParser) {
     const ok = parseLength();
     if (ok && parser.packet.length > maxBytes) {
+      onOversize?.(parser.packet.length);
       parser._emitError(new Error(`packet of ${parser.packet.length} bytes exceeds the ${maxBytes}-byte limit`));
       return false;
     }

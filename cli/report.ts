@@ -1,7 +1,9 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { monthOf, monthWindow } from '../accounting/periods.js';
 import { renderReport } from '../accounting/reports/index.js';
-import { openCliContext, parseMonth } from './context.js';
+import { cliConfig, command, numberFlag, openCliContext, parseMonth, usage } from './context.js';
 
 const FORMATS = ['csv', 'json', 'html'] as const;
 type Format = (typeof FORMATS)[number];
@@ -10,34 +12,33 @@ export function registerReportCommand(program: Command): void {
   program
     .command('report')
     .description("a month's report from its stored rollup (rolled up first if it never was): CSV, JSON or an HTML document to send on")
-    .requiredOption('--month <YYYY-MM>', 'the month, in NETZERO_TZ', parseMonth)
+    .requiredOption('--month <YYYY-MM>', 'the month, in NETZERO_TZ')
     .option('--format <format>', 'csv | json | html', 'html')
-    .option('--revision <n>', 'an earlier revision (default: the latest)', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`--revision must be a positive integer, got "${v}"`);
-      return n;
-    })
+    .option('--revision <n>', 'an earlier revision (default: the latest)')
     .option('--out <file>', 'write to this file instead of standard output')
     .option('--data-dir <dir>', 'data directory (default: NETZERO_DATA_DIR or ./data)')
-    .action(async (opts: { month: string; format: string; revision?: number; out?: string; dataDir?: string }) => {
-      if (!(FORMATS as readonly string[]).includes(opts.format)) {
-        process.stderr.write(`netzero report: --format: must be one of ${FORMATS.join(', ')}, got "${opts.format}"\n`);
-        process.exitCode = 2;
-        return;
+    .action(command('report', async (opts: { month: string; format: string; revision?: string; out?: string; dataDir?: string }) => {
+      parseMonth(opts.month);
+      if (!(FORMATS as readonly string[]).includes(opts.format)) throw usage('--format', `must be one of ${FORMATS.join(', ')}, got "${opts.format}"`);
+      const revision = numberFlag('--revision', opts.revision, { integer: true });
+      if (revision !== undefined && revision < 1) throw usage('--revision', `must be a positive whole number, got "${opts.revision}"`);
+      const tz = cliConfig(opts).timeZone;
+      // A report of a month never rolled up rolls it up first: never for a month that has not begun.
+      if (opts.month > monthOf(Date.now(), tz)) throw usage('--month', `${opts.month} is in the future (${tz}); only a month that has begun has a report`);
+      if (opts.out !== undefined) {
+        const dir = path.dirname(path.resolve(opts.out));
+        if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw usage('--out', `the folder ${dir} does not exist`);
+        if (fs.statSync(opts.out, { throwIfNoEntry: false })?.isDirectory()) throw usage('--out', `${path.resolve(opts.out)} is a directory; name a file`);
       }
       const ctx = await openCliContext(opts);
       try {
-        let rollup = await ctx.accounts.rollups.get(opts.month, opts.revision);
-        if (!rollup && opts.revision === undefined) {
+        let rollup = await ctx.accounts.rollups.get(opts.month, revision);
+        if (!rollup && revision === undefined) {
           process.stderr.write(`${opts.month} was never rolled up: rolling it up now…\n`);
           await ctx.accounts.rollups.compute(opts.month, 'manual');
           rollup = await ctx.accounts.rollups.get(opts.month);
         }
-        if (!rollup) {
-          process.stderr.write(`netzero report: --revision: ${opts.month} has no revision ${opts.revision}\n`);
-          process.exitCode = 2;
-          return;
-        }
+        if (!rollup) throw usage('--revision', `${opts.month} has no revision ${revision}`);
         const text = renderReport(
           {
             rollup,
@@ -46,6 +47,7 @@ export function registerReportCommand(program: Command): void {
             tz: ctx.config.timeZone,
             generatedAt: new Date(),
             gwpSet: ctx.config.gwpSet,
+            openReviews: await ctx.accounts.queue.list(monthWindow(opts.month, ctx.config.timeZone), { status: 'open', limit: 1000 }),
           },
           opts.format as Format,
         );
@@ -56,5 +58,5 @@ export function registerReportCommand(program: Command): void {
       } finally {
         await ctx.close();
       }
-    });
+    }));
 }

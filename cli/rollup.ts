@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { monthOf } from '../accounting/periods.js';
 import { totalRows } from '../accounting/totals.js';
-import { openCliContext, parseMonth } from './context.js';
+import { cliConfig, command, openCliContext, parseMonth, usage } from './context.js';
 
 const fmt = (x: number, d = 3) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 
@@ -9,13 +9,15 @@ export function registerRollupCommand(program: Command): void {
   program
     .command('rollup')
     .description('recompute and store the monthly rollup of a month (a new revision only if a row changed); prints a table')
-    .requiredOption('--month <YYYY-MM>', 'the month, in NETZERO_TZ', parseMonth)
+    .requiredOption('--month <YYYY-MM>', 'the month, in NETZERO_TZ')
     .option('--data-dir <dir>', 'data directory (default: NETZERO_DATA_DIR or ./data)')
     .option('--json', 'print the rollup as JSON')
-    .action(async (opts: { month: string; dataDir?: string; json?: boolean }) => {
+    .action(command('rollup', async (opts: { month: string; dataDir?: string; json?: boolean }) => {
+      parseMonth(opts.month);
+      const tz = cliConfig(opts).timeZone;
+      if (opts.month > monthOf(Date.now(), tz)) throw usage('--month', `${opts.month} is in the future (${tz}); only a month that has begun can be rolled up`);
       const ctx = await openCliContext(opts);
       try {
-        if (opts.month > monthOf(Date.now(), ctx.config.timeZone)) throw new Error(`--month ${opts.month} is in the future`);
         process.stderr.write(`rolling up ${opts.month} (${ctx.config.timeZone})…\n`);
         const r = await ctx.accounts.rollups.compute(opts.month, 'manual');
         if (opts.json) {
@@ -42,5 +44,5 @@ export function registerRollupCommand(program: Command): void {
       } finally {
         await ctx.close();
       }
-    });
+    }));
 }

@@ -5,19 +5,36 @@ import { createLogger } from '../app/logger.js';
 import { zodToFieldErrors } from '../devices/payload.js';
 import { SimulatedFleet } from '../devices/simulators/fleet.js';
 import { fleetOfSize, type LoadDevice } from '../devices/simulators/load-fleet.js';
+import { command, usage, UsageError } from './context.js';
 
-const flagsSchema = z.object({
-  devices: z.coerce.number().int().min(1).max(100_000),
-  interval: z.coerce.number().min(0.1).max(86_400),
-  url: z.string().regex(/^(mqtts?|wss?|tcp):\/\//, { error: 'must be an MQTT URL (mqtt://host:port, ws://host:port/mqtt, …)' }),
-  backfillHours: z.coerce.number().min(0).max(24 * 366),
-  prefix: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$/, { error: 'letters, digits, "_", "-", "." (at most 31)' }),
-  duration: z.coerce.number().min(0).optional(),
-  api: z.string().url().optional(),
-  token: z.string().optional(),
-  rampUp: z.coerce.number().min(0).max(3600),
-  tsFormat: z.enum(['iso', 'epoch']),
-});
+/** A number flag between min and max (a whole one if `int`); the message says the range and what was given. */
+const numberIn = (min: number, max: number, unit: string, int = false) => {
+  const reason = `must be ${int ? 'a whole number' : 'a number'} from ${min} to ${max}${unit}`;
+  return z
+    .string()
+    .trim()
+    .refine((v) => v !== '' && Number.isFinite(Number(v)) && (!int || Number.isInteger(Number(v))) && Number(v) >= min && Number(v) <= max, {
+      error: (iss) => `${reason}, got "${String(iss.input)}"`,
+    })
+    .transform(Number);
+};
+
+const flagsSchema = z
+  .object({
+    devices: numberIn(1, 100_000, '', true),
+    interval: numberIn(0.1, 86_400, ' seconds'),
+    url: z.string().regex(/^(mqtts?|wss?|tcp):\/\//, { error: 'must be an MQTT URL (mqtt://host:port, ws://host:port/mqtt, …)' }),
+    backfillHours: numberIn(0, 24 * 366, ' hours'),
+    prefix: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$/, { error: 'letters, digits, "_", "-", "." (at most 31)' }),
+    duration: numberIn(0, 365 * 86_400, ' seconds').optional(),
+    api: z.url({ protocol: /^https?$/, error: 'must be the http(s):// URL of a netzero HTTP API (http://127.0.0.1:8080)' }).optional(),
+    token: z.string().min(1, { error: 'must not be empty' }).optional(),
+    rampUp: numberIn(0, 3600, ' seconds'),
+    tsFormat: z.enum(['iso', 'epoch'], { error: 'must be iso or epoch' }),
+  })
+  .superRefine((f, ctx) => {
+    if (f.token !== undefined && f.api === undefined) ctx.addIssue({ code: 'custom', path: ['token'], message: 'is only used with --api (to register the devices first)' });
+  });
 
 /** Registers the load devices through the HTTP API and returns their secrets. */
 async function registerAll(devices: LoadDevice[], api: string, token: string | undefined): Promise<Map<string, string>> {
@@ -28,9 +45,11 @@ async function registerAll(devices: LoadDevice[], api: string, token: string | u
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify({ id: d.id, kind: d.kind, site: d.site, sector: d.sector }),
     });
-    const body = (await res.json().catch(() => ({}))) as { secret?: string; reason?: string; error?: string };
-    if (res.status === 409) throw new Error(`device ${d.id} is already registered; choose another --prefix`);
-    if (res.status !== 201 || !body.secret) throw new Error(`registering ${d.id} failed: ${res.status} ${body.reason ?? body.error ?? ''}`);
+    const body = (await res.json().catch(() => ({}))) as { secret?: string; reason?: string; error?: string; issues?: Array<{ field: string; reason: string }> };
+    if (res.status === 409) throw usage('--prefix', `device ${d.id} is already registered at ${api}; choose another --prefix`);
+    if (res.status === 401) throw usage('--token', `${api} refused the admin token (401): give it with --token or NETZERO_ADMIN_TOKEN`);
+    const why = body.issues?.map((i) => `${i.field}: ${i.reason}`).join('; ') ?? body.reason ?? body.error ?? '';
+    if (res.status !== 201 || !body.secret) throw new Error(`registering ${d.id} at ${api} failed: ${res.status} ${why}`);
     secrets.set(d.id, body.secret);
     if ((i + 1) % 100 === 0) process.stderr.write(`registered ${i + 1}/${devices.length}\n`);
   }
@@ -51,14 +70,10 @@ export function registerSimulateCommand(program: Command): void {
     .option('--token <token>', 'admin token for --api (default: NETZERO_ADMIN_TOKEN)')
     .option('--ramp-up <seconds>', 'spread the first connections over this many seconds', '0')
     .option('--ts-format <format>', 'iso (with +08:00) or epoch (milliseconds)', 'iso')
-    .action(async (raw) => {
+    .action(command('simulate', async (raw) => {
       const parsed = flagsSchema.safeParse(raw);
       if (!parsed.success) {
-        for (const e of zodToFieldErrors(parsed.error)) {
-          process.stderr.write(`netzero simulate: --${e.field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${e.reason}\n`);
-        }
-        process.exitCode = 2;
-        return;
+        throw new UsageError(zodToFieldErrors(parsed.error).map((e) => `--${e.field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${e.reason}`));
       }
       const f = parsed.data;
       const log = createLogger(process.env.NETZERO_LOG_LEVEL ?? 'info', 'netzero-simulate');
@@ -102,5 +117,5 @@ export function registerSimulateCommand(program: Command): void {
       const progress = setInterval(report, 10_000);
       await fleet.start();
       if (f.duration !== undefined) setTimeout(() => void stop(), f.duration * 1000);
-    });
+    }));
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseIsoWithOffset } from '../lib/time.js';
 
 /**
- * The four device kinds and their reading fields, exactly as in ../shared/contract.md ("Payload").
+ * The four device kinds and their reading fields, exactly as in docs/contract.md ("Payload").
  * These zod schemas are the single source of truth: types are inferred from them.
  */
 

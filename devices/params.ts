@@ -46,20 +46,26 @@ export const deviceParamsSchema = z.looseObject({
   /** biogas flare */
   flare_type: z.enum(['enclosed', 'open'], { error: 'must be enclosed or open' }).optional(),
   /** electricity saving baseline */
-  baseline_year: z.number().int().min(2000).max(2100).optional(),
+  baseline_year: z.number({ error: 'must be a year (a whole number from 2000 to 2100)' }).int({ error: 'must be a whole number (a year from 2000 to 2100)' }).min(2000, { error: 'must be a year from 2000 to 2100' }).max(2100, { error: 'must be a year from 2000 to 2100' }).optional(),
   baseline_kwh_per_month: number('kWh a month')
     .min(0, { error: 'must be >= 0 (kWh a month)' })
     .max(PARAM_BOUNDS.baseline_kwh_per_month.max, { error: 'must be at most 1e10 (kWh a month)' })
     .optional(),
   /** tonnes sold as carbon credits are shown but not claimed by the city */
+  /** the most gas a biogas meter can pass in an hour, m³: its counters' plausibility bound (default 10,000 m³/h: store/counter-rules.ts) */
+  max_flow_m3_per_h: z
+    .number({ error: 'must be a number (m³ per hour)' })
+    .gt(0, { error: 'must be > 0 (m³ per hour)' })
+    .max(1e9, { error: 'must be at most 1e9 (m³ per hour)' })
+    .optional(),
   /** readings a second this device may send on average (bursts of 100 seconds' worth); default 100 (ingest/device-limits.ts) */
   max_readings_per_s: z
     .number({ error: 'must be a number (readings per second)' })
     .gt(0, { error: 'must be > 0 (readings per second)' })
     .max(100_000, { error: 'must be at most 100000 (readings per second)' })
     .optional(),
-  sold_as_credits: z.boolean().optional(),
-});
+  sold_as_credits: z.boolean({ error: 'must be true or false' }).optional(),
+}, { error: 'must be an object of method settings ({"nameplate_kw":50,…})' });
 export type DeviceParams = z.infer<typeof deviceParamsSchema>;
 
 /** `k=v` from the command line: numbers and booleans become typed values. */

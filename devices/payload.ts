@@ -70,7 +70,12 @@ function formatPath(prefix: string, path: ReadonlyArray<PropertyKey>): string {
 }
 
 export function zodToFieldErrors(error: z.ZodError, prefix = ''): FieldError[] {
-  return error.issues.map((i) => ({ field: formatPath(prefix, i.path), reason: i.message }));
+  // a strict object's unknown keys come as one issue at the object: name each key
+  return error.issues.flatMap((i) =>
+    i.code === 'unrecognized_keys'
+      ? i.keys.map((k) => ({ field: extraPath(prefix || i.path.length > 0 ? formatPath(prefix, i.path) : '', k), reason: 'is not a known field' }))
+      : [{ field: formatPath(prefix, i.path), reason: i.message }],
+  );
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { StateDb, TableSet } from '../lib/state-db.js';
 import { generateSecret, hashSecret, hashSecretNow, needsRehash, verifySecret } from './credentials.js';
 import { KINDS, SECTORS, type Kind, type Sector } from './kinds.js';
+import type { FieldError } from './payload.js';
 import { deviceParamsSchema, type DeviceParams } from './params.js';
 import { ID_PATTERN, topicFor } from './topics.js';
 
@@ -14,29 +15,171 @@ const idField = (what: string) =>
       error: `must be 1-64 characters of letters, digits, "_", "-" or "." (one MQTT topic level, no wildcards) for the ${what}`,
     });
 
-/** Body of `POST /api/devices` and flags of `netzero devices add`: a device of one kind. */
-export const newDeviceSchema = z.object({
+const shown = (v: unknown): string => {
+  const text = typeof v === 'string' ? JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}…` : v) : v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`;
+  return `got ${text}`;
+};
+const oneOf = (values: readonly string[]) => (iss: { input?: unknown }) =>
+  iss.input === undefined ? `required: one of ${values.join(', ')}` : `must be one of ${values.join(', ')}, ${shown(iss.input)}`;
+const text = (max: number) =>
+  z.string({ error: (iss) => `must be a string of at most ${max} characters, ${shown(iss.input)}` }).max(max, { error: `must be at most ${max} characters` });
+
+const DEVICE_FIELDS = ['kind', 'site', 'sector', 'measure', 'name', 'id', 'params'] as const;
+const VIEWER_FIELDS = ['role', 'id', 'name'] as const;
+
+/**
+ * Body of `POST /api/devices` and flags of `netzero devices add`: a device of one kind. Strict: a field
+ * it does not know (a typo such as `"measures"`) is refused by name instead of being dropped. Whether the
+ * measure is one the system knows is checked by `parseRegistration`, which is given the known measures.
+ */
+export const newDeviceSchema = z.strictObject({
   id: idField('device id').optional(),
-  kind: z.enum(KINDS, { error: `must be one of ${KINDS.join(', ')}` }),
+  kind: z.enum(KINDS, { error: oneOf(KINDS) }),
   site: idField('site'),
-  sector: z.enum(SECTORS, { error: `must be one of ${SECTORS.join(', ')}` }),
-  measure: z.string().min(1).max(200).optional(),
-  name: z.string().max(200).optional(),
+  sector: z.enum(SECTORS, { error: oneOf(SECTORS) }),
+  measure: z
+    .string({ error: (iss) => `must be the id of a known measure (a string), ${shown(iss.input)}` })
+    .min(1, { error: 'must not be empty (leave it out for no measure)' })
+    .max(200, { error: 'must be at most 200 characters' })
+    .optional(),
+  name: text(200).optional(),
   params: deviceParamsSchema.optional(),
 });
 
-/** `{"role":"viewer"}`: a read-only MQTT user that may subscribe to netzero/v1/#. */
-export const newViewerSchema = z.object({
-  role: z.literal('viewer'),
+/** `{"role":"viewer"}`: a read-only MQTT user that may subscribe to netzero/v1/#. Strict, like a device. */
+export const newViewerSchema = z.strictObject({
+  role: z.literal('viewer', { error: (iss) => `must be "viewer" (leave role out to register a device), ${shown(iss.input)}` }),
   id: idField('user id').optional(),
-  name: z.string().max(200).optional(),
+  name: text(200).optional(),
 });
 
-export const registrationSchema = z.union([newViewerSchema, newDeviceSchema], {
-  error: 'expected a device ({"kind","site","sector",...}) or a viewer ({"role":"viewer"})',
-});
 export type NewDevice = z.infer<typeof newDeviceSchema>;
 export type NewViewer = z.infer<typeof newViewerSchema>;
+
+/**
+ * A measure a device may report on: the budget's (accounting/budget, passed in by the caller: devices/
+ * comes before accounting/ on the data path), the built-in ones below, and those an operator added
+ * with `netzero measures add` (the `measures` table).
+ */
+export interface KnownMeasure {
+  id: string;
+  name: string;
+  source: 'budget' | 'built-in' | 'added';
+}
+
+/**
+ * Measures outside the budget's table 12 that devices are linked to today. The budget has no PV
+ * measure at all, so PV (the most common first meter) would otherwise have none to name.
+ */
+export const BUILT_IN_MEASURES: ReadonlyArray<KnownMeasure & { why: string }> = [
+  { id: 'rooftop-pv', name: 'Rooftop PV on public and private buildings', source: 'built-in', why: 'the budget has no PV measure; the README\'s first example' },
+  { id: 'school-rooftop-pv', name: 'Rooftop PV on schools', source: 'built-in', why: 'demo fleet (demo-school-pv)' },
+  { id: 'fish-farm-pv', name: 'Fish-farm PV (漁電共生)', source: 'built-in', why: 'demo fleet (demo-fish-farm-pv)' },
+  { id: 'social-housing-smart-meters', name: 'Smart meters in social housing', source: 'built-in', why: 'demo fleet (demo-social-housing-meter)' },
+  { id: 'public-car-park-charging', name: 'EV charging in public car parks', source: 'built-in', why: 'demo fleet (demo-carpark-charger)' },
+];
+
+/** The measures known from the budget's list, the built-in ones and the added ones, in that order. */
+export function knownMeasures(budget: ReadonlyArray<{ id: string; name_en: string }>, added: readonly KnownMeasure[]): KnownMeasure[] {
+  return [
+    ...budget.map((m) => ({ id: m.id, name: m.name_en, source: 'budget' as const })),
+    ...BUILT_IN_MEASURES.map(({ id, name, source }) => ({ id, name, source })),
+    ...added,
+  ];
+}
+
+/** Why a new measure's id cannot be added (it is already known: the budget's, built in or added), or null. */
+export function measureTaken(id: string, known: readonly KnownMeasure[]): string | null {
+  const same = known.find((m) => m.id === id);
+  return same ? `"${id}" is already a known measure (${same.source === 'budget' ? "the budget's" : same.source}: ${same.name})` : null;
+}
+
+const MEASURE_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+/** `netzero measures add`: a measure outside the budget, kebab-case like the budget's ids. */
+export const newMeasureSchema = z.strictObject({
+  id: z
+    .string({ error: (iss) => (iss.input === undefined ? 'required' : `must be a string, ${shown(iss.input)}`) })
+    .max(64, { error: 'must be at most 64 characters' })
+    .regex(MEASURE_ID, { error: (iss) => `must be kebab-case like the budget's ids (a-z, 0-9, single hyphens: rooftop-pv), ${shown(iss.input)}` }),
+  name: z
+    .string({ error: (iss) => (iss.input === undefined ? 'required: a human name' : `must be a string, ${shown(iss.input)}`) })
+    .trim()
+    .min(1, { error: 'required: a human name' })
+    .max(200, { error: 'must be at most 200 characters' }),
+});
+export type NewMeasure = z.infer<typeof newMeasureSchema>;
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** Why `id` is not a measure a device may name (with the closest known ids, or all of them), or null if it is one. */
+export function measureProblem(id: string, known: readonly KnownMeasure[]): string | null {
+  if (known.some((m) => m.id === id)) return null;
+  const q = id.toLowerCase();
+  const close = known
+    .map((m) => ({ id: m.id, d: m.id.includes(q) || q.includes(m.id) ? 1 : editDistance(q, m.id) }))
+    .filter((m) => m.d <= Math.max(2, Math.floor(q.length / 3)))
+    .sort((a, b) => a.d - b.d)
+    .slice(0, 3)
+    .map((m) => m.id);
+  const add = 'add one with netzero measures add --id ID --name NAME';
+  return close.length > 0
+    ? `is not a known measure (${shown(id)}); did you mean ${close.join(' or ')}? (every known id: netzero measures list; ${add})`
+    : `is not a known measure (${shown(id)}); known: ${known.map((m) => m.id).join(', ')}; ${add}`;
+}
+
+function issuePath(base: string, p: ReadonlyArray<PropertyKey>): string {
+  let out = base;
+  for (const k of p) out += typeof k === 'number' ? `[${k}]` : out === '' ? String(k) : `.${String(k)}`;
+  return out;
+}
+
+/** A key the sender chose, as an error's field: never empty, never longer than 64 characters and "…". */
+export function keyAsField(key: string): string {
+  return key === '' ? '""' : key.length > 64 ? `${key.slice(0, 64)}…` : key;
+}
+
+/** zod issues as field errors, a strict object's unknown keys named one by one (zod reports them together at the object). */
+function fieldErrors(error: z.ZodError, fields: readonly string[], what: string): FieldError[] {
+  return error.issues.flatMap((i) =>
+    i.code === 'unrecognized_keys'
+      ? i.keys.map((k) => ({ field: issuePath('', [...i.path, keyAsField(k)]), reason: `is not a field of ${what} (${fields.join(', ')})` }))
+      : [{ field: issuePath('', i.path) || 'body', reason: i.message }],
+  );
+}
+
+export type RegistrationResult = { success: true; data: NewDevice | NewViewer } | { success: false; errors: FieldError[] };
+
+/**
+ * Checks a registration (`POST /api/devices`, `netzero devices add`): a body with `role` is a viewer,
+ * any other object a device, so each error is that schema's and names its field (`kind`,
+ * `params.nameplate_kw`, `measure`), never the union. `known`: the measures a device may name.
+ */
+export function parseRegistration(input: unknown, known: readonly KnownMeasure[]): RegistrationResult {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return { success: false, errors: [{ field: 'body', reason: `must be a JSON object: a device {"kind","site","sector",…} or a viewer {"role":"viewer"}, ${shown(input)}` }] };
+  }
+  if ('role' in input) {
+    const viewer = newViewerSchema.safeParse(input);
+    return viewer.success ? viewer : { success: false, errors: fieldErrors(viewer.error, VIEWER_FIELDS, 'a viewer') };
+  }
+  const device = newDeviceSchema.safeParse(input);
+  const errors = device.success ? [] : fieldErrors(device.error, DEVICE_FIELDS, 'a device');
+  const measure = (input as { measure?: unknown }).measure;
+  if (typeof measure === 'string' && measure !== '' && !errors.some((e) => e.field === 'measure')) {
+    const problem = measureProblem(measure, known);
+    if (problem) errors.push({ field: 'measure', reason: problem });
+  }
+  return device.success && errors.length === 0 ? device : { success: false, errors };
+}
 
 export interface Device {
   id: string;
@@ -75,8 +218,16 @@ export interface DevicesTable {
   created_at: string; // ISO
 }
 
+/** Measures outside the budget added with `netzero measures add`. */
+export interface MeasuresTable {
+  id: string;
+  name: string;
+  created_at: string; // ISO
+}
+
 interface Tables {
   devices: DevicesTable;
+  measures: MeasuresTable;
 }
 
 /** The registry's table in the state database. `ifNotExists`: data dirs from before each room kept its own migrations already have it. */
@@ -98,6 +249,23 @@ export const registryTables: TableSet = {
           .addColumn('params', 'text', (c) => c.notNull().defaultTo('{}'))
           .addColumn('secret_hash', 'text', (c) => c.notNull())
           .addColumn('demo', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
+  },
+};
+
+/** The measures operators added (`netzero measures add`): the budget's and the built-in ones are not stored. */
+export const measureTables: TableSet = {
+  owner: 'measures',
+  migrations: {
+    '0001_measures': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('measures')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
           .addColumn('created_at', 'text', (c) => c.notNull())
           .execute();
       },
@@ -175,6 +343,30 @@ export class DeviceRegistry {
     measure: string | null; name: string | null; params: string; secret_hash: string; demo: number; created_at: string;
   }) {
     return this.db.insertInto('devices').values(row).execute();
+  }
+
+  /** The measures added with `netzero measures add`, oldest first. */
+  async addedMeasures(): Promise<KnownMeasure[]> {
+    const rows = await this.db.selectFrom('measures').select(['id', 'name']).orderBy('created_at').orderBy('id').execute();
+    return rows.map((r) => ({ id: r.id, name: r.name, source: 'added' as const }));
+  }
+
+  /** Every measure a device may name: the budget's (passed in), the built-in ones and the added ones. */
+  async knownMeasures(budget: ReadonlyArray<{ id: string; name_en: string }>): Promise<KnownMeasure[]> {
+    return knownMeasures(budget, await this.addedMeasures());
+  }
+
+  /** Adds a measure outside the budget; DuplicateIdError if the id is already known (budget, built-in or added). */
+  async addMeasure(input: NewMeasure, budget: ReadonlyArray<{ id: string; name_en: string }>): Promise<KnownMeasure> {
+    const taken = measureTaken(input.id, await this.knownMeasures(budget));
+    if (taken) throw new DuplicateIdError(taken);
+    try {
+      await this.db.insertInto('measures').values({ id: input.id, name: input.name, created_at: new Date().toISOString() }).execute();
+    } catch (err) {
+      if (/UNIQUE|PRIMARY KEY|duplicate key/i.test(String(err))) throw new DuplicateIdError(`"${input.id}" is already a known measure (added)`);
+      throw err;
+    }
+    return { id: input.id, name: input.name, source: 'added' };
   }
 
   /** Replace a device's secret (the demo fleet does this at each start); returns the new secret. */

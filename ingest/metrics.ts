@@ -42,6 +42,12 @@ export function createIngestMetrics(registry: Registry) {
       help: 'Readings the store could not take for their own sake: quarantined, the rest of their batch stored',
       registers: [registry],
     }),
+    intervalWarnings: new Counter({
+      name: 'netzero_interval_warnings_total',
+      help: 'Intervals stored with a quality other than ok (reset, wrap, step_back, jump, implausible): the device was warned',
+      labelNames: ['quality'] as const,
+      registers: [registry],
+    }),
     batchSize: new Histogram({
       name: 'netzero_store_batch_readings',
       help: 'Readings per committed batch (group commit)',

@@ -1,57 +1,15 @@
-import type { CounterSpec, Kind } from '../devices/kinds.js';
-import type { DeviceParams } from '../devices/params.js';
-import type { Interval, IntervalQuality, Window } from './types.js';
+import type { Kind } from '../devices/kinds.js';
+import { INTERVAL_QUALITIES, type Interval, type IntervalQuality, type Window } from './types.js';
 
 /**
- * Intervals: how two consecutive readings of one cumulative counter become an amount with a quality,
- * what context an interval keeps, and how much of an interval lies inside a window. Both stores and the
- * ledger use these, so the rules exist once.
- *
- * Counter rules (../shared/domain.md, "Traps" 1): a counter that goes down restarted (reset) or rolled
- * over (wrap, when `counter_max` is declared and the previous value was near it); an interval that
- * needs more energy than the nameplate allows is implausible: kept, flagged, left out of totals.
+ * Intervals: what context an interval keeps, how much of an interval lies inside a window, and empty
+ * quality counts. Both stores and the ledger use these, so they exist once. How two readings become an
+ * interval is store/counter-rules.ts.
  */
 
-/** A drop counts as a rollover when the previous value was within this fraction of `counter_max`. */
-export const WRAP_WINDOW = 0.1;
-/** Headroom over nameplate × hours before an interval is implausible. */
-export const NAMEPLATE_MARGIN = 1.2;
-/** Relative slack so an amount exactly at the bound is not flagged by floating-point error (3 × 1.2 = 3.5999…). */
-const FLOAT_SLACK = 1e-9;
-
-export interface CounterPoint {
-  ts: number;
-  value: number;
-}
-
-export interface IntervalAmount {
-  amount: number;
-  quality: IntervalQuality;
-}
-
-export function intervalAmount(
-  prev: CounterPoint,
-  cur: CounterPoint,
-  spec: Pick<CounterSpec, 'boundedByNameplate'>,
-  params: Pick<DeviceParams, 'counter_max' | 'nameplate_kw'>,
-): IntervalAmount {
-  let amount = cur.value - prev.value;
-  let quality: IntervalQuality = 'ok';
-  if (amount < 0) {
-    const max = params.counter_max;
-    if (max !== undefined && prev.value >= max * (1 - WRAP_WINDOW) && cur.value < max) {
-      amount = max - prev.value + cur.value;
-      quality = 'wrap';
-    } else {
-      amount = cur.value;
-      quality = 'reset';
-    }
-  }
-  if (spec.boundedByNameplate && params.nameplate_kw !== undefined) {
-    const hours = (cur.ts - prev.ts) / 3_600_000;
-    if (amount > params.nameplate_kw * hours * NAMEPLATE_MARGIN * (1 + FLOAT_SLACK)) quality = 'implausible';
-  }
-  return { amount, quality };
+/** A count per quality, all zero. */
+export function emptyQualityCounts(): Record<IntervalQuality, number> {
+  return Object.fromEntries(INTERVAL_QUALITIES.map((q) => [q, 0])) as Record<IntervalQuality, number>;
 }
 
 /** Fields averaged over an interval's two endpoints and kept with it (the methane method needs them). */

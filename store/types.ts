@@ -1,7 +1,10 @@
 import type { Kind, Sector } from '../devices/kinds.js';
-import type { DurableWriter } from '../ingest/reading.js';
+import type { DurableWriter, StoreEvents } from '../ingest/reading.js';
 
-export type IntervalQuality = 'ok' | 'reset' | 'wrap' | 'implausible';
+/** What an interval's amount means (store/counter-rules.ts): `implausible` ones are left out of totals until reviewed. */
+export type IntervalQuality = 'ok' | 'reset' | 'wrap' | 'step_back' | 'jump' | 'implausible';
+
+export const INTERVAL_QUALITIES: readonly IntervalQuality[] = ['ok', 'reset', 'wrap', 'step_back', 'jump', 'implausible'];
 
 /** The delta of one cumulative counter between two consecutive readings of one device. */
 export interface Interval {
@@ -17,6 +20,11 @@ export interface Interval {
   /** energy (kWh) or volume (m3) in the interval, after reset/wrap rules */
   amount: number;
   quality: IntervalQuality;
+  /** why the quality is not `ok`, in words for operators (empty for `ok`) */
+  reason: string;
+  /** the end reading's seq, with `t1` the interval's identity (null when the reading had none) */
+  seq1: number | null;
+  seq0: number | null;
   /** mean of the endpoint readings' context fields (biogas: ch4_pct, temp_c, pressure_kpa) */
   ctx: Record<string, number>;
 }
@@ -71,6 +79,8 @@ export interface ReadingStore extends DurableWriter {
   /** a device's intervals overlapping the window, by counter and time; at most `limit` when given */
   intervals(device: string, window: Window, opts?: ReadOptions & { limit?: number }): Promise<Interval[]>;
   readings(device: string, window: Window, limit: number, opts?: ReadOptions): Promise<ReadingRow[]>;
+  /** the intervals of every device left out of totals (`implausible`) that end in the window, oldest first, at most `limit` */
+  heldOut(window: Window, limit: number, opts?: ReadOptions): Promise<Interval[]>;
   countReadings(device?: string): Promise<number>;
   /**
    * The hours (epoch ms of each hour's start) holding readings that were stored in (after, until] by the
@@ -78,6 +88,8 @@ export interface ReadingStore extends DurableWriter {
    * them): how rollups find the closed months a late reading touched.
    */
   receivedHours(after: number, until: number): Promise<number[]>;
+  /** Where to report, after readings became durable, intervals that are not `ok` and conflicting resends. */
+  setEvents?(events: StoreEvents): void;
   healthy(): boolean;
   /** Facts for `/healthz` that do not decide up or down (InfluxDB reachable, the spool's depth). */
   details?(): Record<string, unknown>;

@@ -1,12 +1,14 @@
 import { DateTime } from 'luxon';
 import type { Device } from '../../devices/registry.js';
-import type { AggregateRow, IntervalQuality, ReadingStore } from '../../store/types.js';
+import { emptyQualityCounts } from '../../store/intervals.js';
+import type { AggregateRow, ReadingStore } from '../../store/types.js';
 import type { FactorSet } from '../factors/factor-set.js';
+import { overlapShare } from '../../store/intervals.js';
 import { monthWindow, type MonthPiece } from '../periods.js';
+import { intervalKey, type ReviewDecision } from '../review/decisions.js';
 import { streamOf } from '../streams/index.js';
 import type { DeviceQuantities, MeasureInfo } from '../streams/stream.js';
 
-const emptyQuality = (): Record<IntervalQuality, number> => ({ ok: 0, reset: 0, wrap: 0, implausible: 0 });
 
 /**
  * Gathers, for every device with intervals in `piece` (a window inside one calendar month), the
@@ -25,6 +27,8 @@ export async function collectQuantities(
     countOpenEnded?: boolean;
     /** whole-month aggregates shared across the pieces of one computation */
     monthAggregates?: Map<string, Promise<AggregateRow[]>>;
+    /** held-out intervals a person accepted (by `intervalKey`): counted after all */
+    accepted?: ReadonlyMap<string, ReviewDecision>;
     signal?: AbortSignal;
   },
 ): Promise<DeviceQuantities[]> {
@@ -34,13 +38,16 @@ export async function collectQuantities(
     const device = devices.get(r.device);
     if (!device) continue;
     let q = byDevice.get(r.device);
-    if (!q) byDevice.set(r.device, (q = { device, counters: {}, quality: emptyQuality(), coveredMs: {} }));
+    if (!q) byDevice.set(r.device, (q = { device, counters: {}, quality: emptyQualityCounts(), coveredMs: {} }));
     q.quality[r.quality] += opts.countOpenEnded ? r.intervals : r.intervals - r.continuing;
     if (r.quality !== 'implausible') {
       q.counters[r.counter] = (q.counters[r.counter] ?? 0) + r.amount;
       q.coveredMs[r.counter] = (q.coveredMs[r.counter] ?? 0) + r.covered_ms;
     }
   }
+
+  const accepted = opts.accepted ?? new Map<string, ReviewDecision>();
+  await addAccepted(store, piece, devices, byDevice, accepted, signal);
 
   const cache = opts.monthAggregates ?? new Map<string, Promise<AggregateRow[]>>();
   const ctx = {
@@ -50,6 +57,7 @@ export async function collectQuantities(
     date: DateTime.fromMillis(piece.from, { zone: opts.tz }).toISODate()!,
     factors: opts.factors,
     measures: opts.measures,
+    accepted,
     signal,
     monthAggregates: (month: string) => {
       let rows = cache.get(month);
@@ -62,4 +70,30 @@ export async function collectQuantities(
     if (stream?.collect) q.extra = await stream.collect(q, ctx);
   }
   return [...byDevice.values()];
+}
+
+/**
+ * Held-out intervals a person accepted in the review queue count after all: each one still in the store
+ * as it was decided on (a late reading that re-cut it makes a new interval, reviewed anew) adds its share
+ * of the window to its counter.
+ */
+async function addAccepted(
+  store: ReadingStore,
+  piece: MonthPiece,
+  devices: ReadonlyMap<string, Device>,
+  byDevice: Map<string, DeviceQuantities>,
+  accepted: ReadonlyMap<string, ReviewDecision>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const wanted = new Set([...accepted.values()].filter((d) => d.decision === 'accept' && d.t0 < piece.to && d.t1 >= piece.from && devices.has(d.device)).map((d) => d.device));
+  for (const id of wanted) {
+    for (const i of await store.intervals(id, piece, { signal })) {
+      if (i.quality !== 'implausible' || accepted.get(intervalKey(i))?.decision !== 'accept') continue;
+      const share = overlapShare(i, piece);
+      let q = byDevice.get(id);
+      if (!q) byDevice.set(id, (q = { device: devices.get(id)!, counters: {}, quality: emptyQualityCounts(), coveredMs: {} }));
+      q.counters[i.counter] = (q.counters[i.counter] ?? 0) + i.amount * share;
+      q.coveredMs[i.counter] = (q.coveredMs[i.counter] ?? 0) + (i.t1 - i.t0) * share;
+    }
+  }
 }

@@ -27,7 +27,8 @@ export interface LedgerRow {
   provisional: boolean;
   /** ids of the factor versions used */
   factors: string[];
-  quality: Record<IntervalQuality, number>;
+  /** intervals by quality (rows stored before `step_back` and `jump` existed lack those keys: read them as 0) */
+  quality: Partial<Record<IntervalQuality, number>>;
   /** method outputs worth showing (km, saving_kwh, baseline_kwh, …) */
   detail: Record<string, number>;
   notes: string[];

@@ -5,6 +5,7 @@ import type { AggregateRow, IntervalQuality, ReadingStore, Window } from '../../
 import type { FactorRegistry } from '../factors/registry.js';
 import { isoInZone, splitByMonth } from '../periods.js';
 import { STREAM_IDS, type StreamId } from '../streams/ids.js';
+import type { ReviewDecisions } from '../review/decisions.js';
 import type { MeasureInfo } from '../streams/stream.js';
 import { figuresOf, totalRows } from '../totals.js';
 import { collectQuantities } from './collect.js';
@@ -41,6 +42,8 @@ export interface LedgerOptions {
   measures: ReadonlyMap<string, MeasureInfo>;
   tz: string;
   gwpSet: string;
+  /** the review queue's decisions: accepted held-out intervals count */
+  reviews?: ReviewDecisions;
 }
 
 /**
@@ -66,6 +69,8 @@ export class Ledger {
     const devices = await this.accountedDevices();
     const factors = await this.opts.factors.snapshot();
     const monthAggregates = new Map<string, Promise<AggregateRow[]>>();
+    // decisions on intervals that may overlap the window (an interval ends at or after the window's start)
+    const accepted = (await this.opts.reviews?.inForce({ from: window.from, to: Number.MAX_SAFE_INTEGER })) ?? new Map();
     const pieces = splitByMonth(window, this.opts.tz);
     const out = [];
     for (const [n, piece] of pieces.entries()) {
@@ -76,6 +81,7 @@ export class Ledger {
         factors,
         countOpenEnded: opts.countOpenEnded && n === pieces.length - 1,
         monthAggregates,
+        accepted,
         signal: opts.signal,
       });
       const date = DateTime.fromMillis(piece.from, { zone: this.opts.tz }).toISODate()!;

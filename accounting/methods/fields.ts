@@ -5,7 +5,7 @@ import { z } from 'zod';
  * field here is a finite number; each carries its unit in its name and in its description.
  */
 
-/** Location-based grid emission factor of the data year the energy flowed (../shared/domain.md, "Factors"). */
+/** Location-based grid emission factor of the data year the energy flowed (docs/domain.md, "Factors"). */
 export const gridFactorField = z
   .number()
   .positive()

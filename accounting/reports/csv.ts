@@ -1,4 +1,8 @@
-import { QUALITY_NAMES, type DeviceLine, type ReportModel } from './report-model.js';
+import type { IntervalQuality } from '../../store/types.js';
+import type { DeviceLine, ReportModel } from './report-model.js';
+
+/** Quality columns: the first four as they always were, the qualities added since after them, so existing columns keep their place. */
+const CSV_QUALITIES: readonly IntervalQuality[] = ['ok', 'reset', 'wrap', 'implausible', 'step_back', 'jump'];
 
 /** The CSV's columns, in order (README.md lists what each holds). */
 export const CSV_COLUMNS = [
@@ -18,7 +22,7 @@ export const CSV_COLUMNS = [
   'sold_as_credits',
   'provisional',
   'factors',
-  ...QUALITY_NAMES.map((q) => `quality_${q}`),
+  ...CSV_QUALITIES.map((q) => `quality_${q}`),
 ] as const;
 
 /** A number without exponent notation (1e-7 → 0.0000001), as stored (rows are rounded to 1e-9). */
@@ -56,7 +60,7 @@ function cells(d: DeviceLine): string[] {
     String(d.sold_as_credits),
     String(d.provisional),
     csvText(d.factors.join(';')),
-    ...QUALITY_NAMES.map((q) => String(d.quality[q] ?? 0)),
+    ...CSV_QUALITIES.map((q) => String(d.quality[q] ?? 0)),
   ];
 }
 

@@ -108,17 +108,15 @@ function sectorBars(model: ReportModel): Bar[] {
     .map((s) => ({ label: s.name_en ? `${s.name_en} ${s.name_zh ?? ''}`.trim() : s.sector || '(none)', claimed: s.avoided_claimed_tco2e, sold: s.avoided_sold_tco2e }));
 }
 
+/** Each stream's totals, from the model's (the one totals module's), in the streams' order. */
 function streamTotals(model: ReportModel): Array<{ key: string; label: string; zh: string; energy: number; avoided: number; claimed: number; sold: number }> {
-  const by = new Map<string, { energy: number; avoided: number; claimed: number; sold: number }>();
-  for (const d of model.devices) {
-    const key = d.stream ?? 'none';
-    const s = by.get(key) ?? { energy: 0, avoided: 0, claimed: 0, sold: 0 };
-    s.energy += d.energy_kwh;
-    s.avoided += d.avoided_tco2e;
-    s.claimed += d.claimed_avoided_tco2e;
-    if (d.sold_as_credits) s.sold += d.avoided_tco2e;
-    by.set(key, s);
-  }
+  const t = model.totals;
+  const by = new Map(
+    Object.keys(t.energy_kwh_by_stream).map((key) => [
+      key,
+      { energy: t.energy_kwh_by_stream[key] ?? 0, avoided: t.avoided_tco2e_by_stream[key] ?? 0, claimed: t.claimed_tco2e_by_stream[key] ?? 0, sold: t.sold_tco2e_by_stream[key] ?? 0 },
+    ]),
+  );
   const order = Object.keys(STREAM_NAMES);
   return [...by.entries()]
     .sort(([a], [b]) => (order.indexOf(a) === -1 ? 99 : order.indexOf(a)) - (order.indexOf(b) === -1 ? 99 : order.indexOf(b)) || a.localeCompare(b))

@@ -1,10 +1,11 @@
+import { INTERVAL_QUALITIES, type IntervalQuality } from '../../store/types.js';
 import type { FactorVersion } from '../factors/types.js';
-import type { LedgerRow } from '../ledger/device-row.js';
 import type { MonthlyRollup, RollupChange, RollupTrigger } from '../rollups/monthly.js';
 import { STREAMS } from '../streams/index.js';
 import { totalRows } from '../totals.js';
 import { localTime } from './change-lines.js';
-import { deviceLines, factorLines, gwpWarnings, measureLines, provisionalSection, revisionSection, sectorLines, totalsSection } from './report-sections.js';
+import type { ReviewItem } from '../review/queue.js';
+import { deviceLines, factorLines, gwpWarnings, reviewWarnings, measureLines, provisionalSection, revisionSection, sectorLines, totalsSection } from './report-sections.js';
 
 /**
  * The monthly report's model: everything the CSV, JSON and HTML renderers show, computed once and
@@ -33,11 +34,13 @@ export interface ReportInput {
   generatedAt: Date;
   /** the CH4 GWP set of the whole report (ar5 by default); never mixed */
   gwpSet: string;
+  /** the month's intervals left out of totals that nobody has reviewed yet (the review queue) */
+  openReviews?: ReadonlyArray<Pick<ReviewItem, 'device' | 'counter' | 't0' | 't1' | 'amount' | 'quality' | 'reason'>>;
 }
 
-export type Quality = LedgerRow['quality'];
-export type QualityName = keyof Quality;
-export const QUALITY_NAMES: readonly QualityName[] = ['ok', 'reset', 'wrap', 'implausible'];
+export type Quality = Record<IntervalQuality, number>;
+export type QualityName = IntervalQuality;
+export const QUALITY_NAMES: readonly QualityName[] = INTERVAL_QUALITIES;
 
 /** The budget's sectors in the order the budget lists them, with their Traditional Chinese names. */
 export const SECTOR_NAMES: ReadonlyArray<{ id: string; name_zh: string; name_en: string }> = [
@@ -61,6 +64,7 @@ export const TRIGGER_NAMES: Readonly<Record<RollupTrigger, string>> = {
   late_readings: 'late or backfilled readings',
   factor_added: 'new factor version (restatement)',
   catch_up: 'catch-up after downtime',
+  review: 'review decision on held-out energy',
 };
 
 export interface SectorLine {
@@ -181,6 +185,10 @@ export interface ReportModel {
     energy_kwh_by_stream: Record<string, number>;
     /** stream (or `none`) → avoided tCO2e (claimed + sold) */
     avoided_tco2e_by_stream: Record<string, number>;
+    /** stream (or `none`) → avoided tCO2e the city claims */
+    claimed_tco2e_by_stream: Record<string, number>;
+    /** stream (or `none`) → avoided tCO2e sold as carbon credits */
+    sold_tco2e_by_stream: Record<string, number>;
   };
   sectors: SectorLine[];
   measures: MeasureLine[];
@@ -214,6 +222,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
   const measures = measureLines(rows, totals, new Map(input.measures.map((m) => [m.id, m])), warnings);
   const factors = factorLines(rows, factorsById, warnings);
   warnings.push(...gwpWarnings(factors, input.gwpSet));
+  warnings.push(...reviewWarnings(input.openReviews ?? []));
   const generatedIso = input.generatedAt.toISOString();
   return {
     title: `Kaohsiung metered carbon account — monthly report ${rollup.month}`,

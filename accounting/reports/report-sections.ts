@@ -1,3 +1,4 @@
+import { emptyQualityCounts } from '../../store/intervals.js';
 import type { FactorVersion } from '../factors/types.js';
 import type { LedgerRow } from '../ledger/device-row.js';
 import type { MonthlyRollup } from '../rollups/monthly.js';
@@ -18,7 +19,14 @@ import {
 
 /** The steps of `buildReportModel`, one section of the report each. Pure functions of the rollup's rows. */
 
-const emptyQuality = (): LedgerRow['quality'] => ({ ok: 0, reset: 0, wrap: 0, implausible: 0 });
+
+/** What set the revision off, in words; a review decision is named (#id, accept or reject, by whom, why). */
+function triggerLabel(rollup: MonthlyRollup): string {
+  const base = TRIGGER_NAMES[rollup.trigger] ?? rollup.trigger;
+  const r = rollup.cause?.review;
+  if (!r) return base;
+  return `${base} #${r.id}: ${r.decision === 'accept' ? 'accepted' : 'rejected'} ${r.amount} of ${r.device} ${r.counter} (${r.t0} → ${r.t1}) by ${r.by}: ${r.reason}`;
+}
 
 /** Which revision this is, what triggered it, what changed, and the month's history. */
 export function revisionSection(rollup: MonthlyRollup, tz: string): ReportModel['revision'] {
@@ -30,7 +38,7 @@ export function revisionSection(rollup: MonthlyRollup, tz: string): ReportModel[
     computed_at: rollup.computed_at,
     computed_at_local: localTime(rollup.computed_at, tz),
     trigger: rollup.trigger,
-    trigger_label: TRIGGER_NAMES[rollup.trigger] ?? rollup.trigger,
+    trigger_label: triggerLabel(rollup),
     changes: rollup.changes,
     change_lines: rollup.changes.map(changeLine),
     changed_devices: new Set(rollup.changes.map((c) => c.device)).size,
@@ -40,7 +48,7 @@ export function revisionSection(rollup: MonthlyRollup, tz: string): ReportModel[
 
 /** Both ledgers' totals, and energy and avoided tonnes by stream (`none`: inventory only). */
 export function totalsSection(t: Totals): ReportModel['totals'] {
-  const byStream = (f: 'energy_kwh' | 'avoided_tco2e') => Object.fromEntries([...t.by_stream].map(([k, v]) => [k, v[f]]));
+  const byStream = (f: 'energy_kwh' | 'avoided_tco2e' | 'claimed_avoided_tco2e' | 'sold_tco2e') => Object.fromEntries([...t.by_stream].map(([k, v]) => [k, v[f]]));
   return {
     devices: t.all.devices,
     avoided_tco2e: t.all.avoided_tco2e,
@@ -51,6 +59,8 @@ export function totalsSection(t: Totals): ReportModel['totals'] {
     methane_t: t.all.methane_t,
     energy_kwh_by_stream: byStream('energy_kwh'),
     avoided_tco2e_by_stream: byStream('avoided_tco2e'),
+    claimed_tco2e_by_stream: byStream('claimed_avoided_tco2e'),
+    sold_tco2e_by_stream: byStream('sold_tco2e'),
   };
 }
 
@@ -118,7 +128,7 @@ export function deviceLines(rows: ReadonlyArray<LedgerRow & { month: string; rev
     sold_as_credits: r.sold_as_credits,
     provisional: r.provisional,
     factors: [...r.factors],
-    quality: { ...emptyQuality(), ...r.quality },
+    quality: { ...emptyQualityCounts(), ...r.quality },
     detail: { ...r.detail },
     notes: [...r.notes],
   }));
@@ -159,6 +169,19 @@ export function gwpWarnings(factors: readonly FactorLine[], gwpSet: string): str
     ? []
     : [`the rows use CH4 GWP set(s) ${other.join(', ')} but the report is declared ${gwpSet}: GWP sets must not be mixed in one report`];
 }
+
+/** Held-out energy nobody has reviewed: the office should decide before the report goes out. */
+export function reviewWarnings(open: ReadonlyArray<{ device: string; counter: string; t0: string; t1: string; amount: number; quality: string; reason: string }>): string[] {
+  if (open.length === 0) return [];
+  const lines = open
+    .slice(0, MAX_REVIEW_LINES)
+    .map((i) => `not reviewed: ${i.device} ${i.counter} ${i.t0} → ${i.t1}, ${i.amount} left out of totals (${i.quality}: ${i.reason}); accept or reject it in the review queue (GET /api/intervals/review)`);
+  if (open.length > MAX_REVIEW_LINES) lines.push(`… and ${open.length - MAX_REVIEW_LINES} more held-out interval(s) not reviewed`);
+  return lines;
+}
+
+/** Held-out intervals listed one by one in the report, at most. */
+const MAX_REVIEW_LINES = 20;
 
 /** Which rows are provisional, and which published grid factor stands in for the month's unpublished one. */
 export function provisionalSection(rows: readonly LedgerRow[], month: string, byId: ReadonlyMap<string, FactorVersion>): ReportModel['provisional'] {

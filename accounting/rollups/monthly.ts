@@ -14,6 +14,8 @@ export interface RollupRevisionsTable {
   changes: string; // JSON: what differs from the previous revision
   /** when the computation began reading: the rows hold every reading stored before it (null before 0002) */
   data_as_of: string | null;
+  /** JSON: what set this revision off, where the trigger alone does not say (a review decision) */
+  cause: string | null;
 }
 
 export interface RollupRowsTable {
@@ -70,13 +72,23 @@ export const rollupTables: TableSet = {
         await db.schema.alterTable('rollup_revisions').addColumn('data_as_of', 'text').execute();
       },
     },
+    '0003_cause': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('rollup_revisions').addColumn('cause', 'text').execute();
+      },
+    },
   },
 };
 
 /** How often a computation is redone because a factor version was added while it ran, before giving up. */
 const MAX_COMPUTE_ATTEMPTS = 5;
 
-export type RollupTrigger = 'scheduled' | 'manual' | 'late_readings' | 'factor_added' | 'catch_up';
+export type RollupTrigger = 'scheduled' | 'manual' | 'late_readings' | 'factor_added' | 'catch_up' | 'review';
+
+/** A review decision that set a revision off (its trigger is `review`). */
+export interface ReviewCause {
+  review: { id: number; device: string; counter: string; t0: string; t1: string; amount: number; decision: 'accept' | 'reject'; reason: string; by: string };
+}
 
 /** One difference between two revisions of a month. */
 export interface RollupChange {
@@ -92,6 +104,8 @@ export interface MonthlyRollup {
   revision: number;
   computed_at: string;
   trigger: RollupTrigger;
+  /** the decision behind a `review` revision */
+  cause?: ReviewCause;
   /** what differs from the previous revision (empty for revision 1) */
   changes: RollupChange[];
   rows: Array<LedgerRow & { month: string; revision: number }>;
@@ -114,6 +128,12 @@ const COMPARED: Array<keyof LedgerRow> = [
   'sold_as_credits', 'provisional', 'factors', 'quality', 'stream', 'measure', 'sector',
 ];
 
+/** Quality counts compared by value; a key a stored row lacks (a quality added since) counts as 0. */
+function sameQuality(a: Partial<Record<string, number>> | undefined, b: Partial<Record<string, number>> | undefined): boolean {
+  const keys = new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})]);
+  return [...keys].every((k) => (a?.[k] ?? 0) === (b?.[k] ?? 0));
+}
+
 /** Numbers equal to 1e-9 count as equal, so a recomputation with nothing new is not a revision. */
 function same(a: unknown, b: unknown): boolean {
   if (typeof a === 'number' && typeof b === 'number') return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
@@ -130,7 +150,10 @@ export function diffRows(before: readonly LedgerRow[], after: readonly LedgerRow
       changes.push({ device, field: 'added', to: { avoided_tco2e: r.avoided_tco2e, inventory_tco2e: r.inventory_tco2e } });
       continue;
     }
-    for (const f of COMPARED) if (!same(o[f], r[f])) changes.push({ device, field: f, from: o[f], to: r[f] });
+    for (const f of COMPARED) {
+      const equal = f === 'quality' ? sameQuality(o.quality, r.quality) : same(o[f], r[f]);
+      if (!equal) changes.push({ device, field: f, from: o[f], to: r[f] });
+    }
   }
   for (const device of old.keys()) if (!now.has(device)) changes.push({ device, field: 'removed' });
   return changes;
@@ -159,7 +182,7 @@ export class MonthlyRollups {
     this.db = state;
   }
 
-  async compute(month: string, trigger: RollupTrigger): Promise<ComputeResult> {
+  async compute(month: string, trigger: RollupTrigger, cause?: ReviewCause): Promise<ComputeResult> {
     if (!MONTH_PATTERN.test(month)) throw new Error(`month must be YYYY-MM, got "${month}"`);
     for (let attempt = 1; ; attempt++) {
       const dataAsOf = new Date().toISOString();
@@ -168,7 +191,7 @@ export class MonthlyRollups {
       const rows = piece?.rows ?? [];
       const result = await exclusiveTransaction(this.state, async (tx) => {
         if ((await this.factors.stamp(tx)) !== stamp) return undefined;
-        return this.writeIfChanged(tx, month, trigger, rows, dataAsOf);
+        return this.writeIfChanged(tx, month, trigger, rows, dataAsOf, cause);
       });
       if (result) return result;
       if (attempt >= MAX_COMPUTE_ATTEMPTS) {
@@ -181,7 +204,7 @@ export class MonthlyRollups {
    * Inside the exclusive transaction: compare with the latest revision and write the next one if a row
    * changed; undefined when the latest revision comes from a computation that began after this one.
    */
-  private async writeIfChanged(tx: Kysely<Tables>, month: string, trigger: RollupTrigger, rows: LedgerRow[], dataAsOf: string): Promise<ComputeResult | undefined> {
+  private async writeIfChanged(tx: Kysely<Tables>, month: string, trigger: RollupTrigger, rows: LedgerRow[], dataAsOf: string, cause?: ReviewCause): Promise<ComputeResult | undefined> {
     const latest = await tx.selectFrom('rollup_revisions').select(['revision', 'data_as_of']).where('month', '=', month).orderBy('revision', 'desc').limit(1).executeTakeFirst();
     const before = latest ? await this.rowsOf(month, latest.revision, tx) : [];
     const changes = diffRows(before, rows);
@@ -190,7 +213,7 @@ export class MonthlyRollups {
     const revision = (latest?.revision ?? 0) + 1;
     await tx
       .insertInto('rollup_revisions')
-      .values({ month, revision, computed_at: new Date().toISOString(), trigger, changes: JSON.stringify(revision === 1 ? [] : changes), data_as_of: dataAsOf })
+      .values({ month, revision, computed_at: new Date().toISOString(), trigger, changes: JSON.stringify(revision === 1 ? [] : changes), data_as_of: dataAsOf, cause: cause ? JSON.stringify(cause) : null })
       .execute();
     for (const r of rows) {
       await tx
@@ -223,6 +246,7 @@ export class MonthlyRollups {
       revision: chosen.revision,
       computed_at: chosen.computed_at,
       trigger: chosen.trigger as RollupTrigger,
+      ...(chosen.cause ? { cause: JSON.parse(chosen.cause) as ReviewCause } : {}),
       changes: JSON.parse(chosen.changes) as RollupChange[],
       rows: rows.map((r) => ({ month, revision: chosen.revision, ...r })),
       revisions: revs.map((r) => ({

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { ReadingStore } from '../../store/types.js';
 import type { FactorVersion } from '../factors/types.js';
 import { monthOf, shiftMonth } from '../periods.js';
-import type { ComputeResult, MonthlyRollups, RollupTrigger } from './monthly.js';
+import type { ComputeResult, MonthlyRollups, ReviewCause, RollupTrigger } from './monthly.js';
 
 const LATE_CHECK_LAG_MS = 5_000;
 
@@ -81,6 +81,18 @@ export class RollupScheduler {
       }
     }
     return recomputed;
+  }
+
+  /** After a review decision: the rolled-up months its interval touches get a revision naming it (when a row changed). */
+  restateForReview(months: string[], cause: ReviewCause): Promise<ComputeResult[]> {
+    return this.exclusive(async () => {
+      const out: ComputeResult[] = [];
+      for (const month of months) {
+        if ((await this.deps.rollups.latestRevision(month)) === undefined) continue;
+        out.push(await this.deps.rollups.compute(month, 'review', cause));
+      }
+      return out;
+    });
   }
 
   /** After a new factor version: every rolled-up month it may affect is recomputed. */

@@ -32,6 +32,8 @@ export interface CollectContext {
   date: string;
   factors: FactorSet;
   measures: ReadonlyMap<string, MeasureInfo>;
+  /** held-out intervals a person accepted (by `intervalKey`, accounting/review/decisions.ts): counted after all */
+  accepted: ReadonlyMap<string, { decision: 'accept' | 'reject' }>;
   /** cuts the computation short (a request's time budget) */
   signal?: AbortSignal;
   /** interval totals of a whole month for every device, read once per computation (saving baselines) */

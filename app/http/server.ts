@@ -7,11 +7,11 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { z } from 'zod';
 import type { Accounts } from '../../accounting/accounts.js';
 import { newFactorSchema, type FactorVersion } from '../../accounting/factors/types.js';
-import type { ComputeResult } from '../../accounting/rollups/monthly.js';
+import type { ComputeResult, ReviewCause } from '../../accounting/rollups/monthly.js';
 import { MONTH_PATTERN, monthOf, thisMonthSoFar } from '../../accounting/periods.js';
 import { STREAMS } from '../../accounting/streams/index.js';
-import { zodToFieldErrors } from '../../devices/payload.js';
-import { DuplicateIdError, registrationSchema, type DeviceRegistry } from '../../devices/registry.js';
+import { zodToFieldErrors, type FieldError } from '../../devices/payload.js';
+import { DuplicateIdError, keyAsField, parseRegistration, type DeviceRegistry } from '../../devices/registry.js';
 import type { Quarantine } from '../../ingest/quarantine.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -19,6 +19,7 @@ import { ISO_WITH_OFFSET, parseIsoWithOffset } from '../../lib/time.js';
 import type { ReadingStore } from '../../store/types.js';
 import { LiveSummary } from './live.js';
 import { HttpError, QueryBudget } from './query-budget.js';
+import { registerReviewRoutes } from './review-routes.js';
 
 export interface HttpDeps {
   registry: DeviceRegistry;
@@ -34,6 +35,8 @@ export interface HttpDeps {
   health: () => { up: boolean; verdict: Record<string, boolean>; details: Record<string, unknown> };
   /** restates the rolled-up months a new factor version may change (serialised with the scheduler) */
   restateForFactor: (version: FactorVersion) => Promise<ComputeResult[]>;
+  /** restates the rolled-up months a review decision touches (serialised with the scheduler) */
+  restateForReview: (months: string[], cause: ReviewCause) => Promise<ComputeResult[]>;
   /** an on-demand rollup, queued with the scheduler's jobs so revisions never collide */
   computeRollup: (month: string) => Promise<ComputeResult>;
   /** bounds on what one request may ask of the store (`NETZERO_HTTP_*` settings) */
@@ -89,6 +92,49 @@ const limitParam = z.coerce.number().int().min(1).max(10_000).default(100);
 
 function badRequest(reply: FastifyReply, error: z.ZodError, where: 'body' | 'query') {
   return reply.code(400).send({ error: `invalid ${where}`, issues: zodToFieldErrors(error) });
+}
+
+/**
+ * A factor version as the HTTP API and `netzero factors list --json` answer it: snake_case like the rest of
+ * the API and like the body `POST /api/factors` takes (`data_year`, `valid_from`, `published_at`, …).
+ */
+export function factorJson(v: FactorVersion) {
+  return {
+    id: v.id,
+    name: v.name,
+    variant: v.variant,
+    version: v.version,
+    value: v.value,
+    unit: v.unit,
+    data_year: v.dataYear,
+    valid_from: v.validFrom,
+    valid_to: v.validTo,
+    published_at: v.publishedAt,
+    source: v.source,
+    status: v.status,
+    note: v.note,
+    created_at: v.createdAt,
+  };
+}
+
+/** The fields of `POST /api/factors`; the camelCase names `GET /api/factors` once answered map to them. */
+const FACTOR_FIELDS = Object.keys(newFactorSchema.shape);
+const CAMEL_FACTOR_FIELDS: Record<string, string> = { dataYear: 'data_year', validFrom: 'valid_from', validTo: 'valid_to', publishedAt: 'published_at' };
+const ASSIGNED_FACTOR_FIELDS = ['id', 'version', 'created_at', 'createdAt'];
+
+/** Keys of a factor body that are not fields of a new version: refused by name instead of silently dropped. */
+function unknownFactorFields(body: unknown): FieldError[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return [];
+  return Object.keys(body)
+    .filter((k) => !FACTOR_FIELDS.includes(k))
+    .map((k) => ({
+      field: keyAsField(k),
+      reason: CAMEL_FACTOR_FIELDS[k]
+        ? `is spelled ${CAMEL_FACTOR_FIELDS[k]} (the API is snake_case)`
+        : ASSIGNED_FACTOR_FIELDS.includes(k)
+          ? 'is assigned by the service; leave it out'
+          : `is not a field of a factor version (${FACTOR_FIELDS.join(', ')})`,
+    }));
 }
 
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
@@ -152,8 +198,9 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   });
 
   app.post('/api/devices', { preHandler: requireAdmin }, async (req, reply) => {
-    const body = registrationSchema.safeParse(req.body ?? {});
-    if (!body.success) return badRequest(reply, body.error, 'body');
+    // The measures a device may name: the budget's, the built-in ones and those added with `netzero measures add`.
+    const body = parseRegistration(req.body ?? {}, await deps.registry.knownMeasures(deps.accounts.budget.measures));
+    if (!body.success) return reply.code(400).send({ error: 'invalid body', issues: body.errors });
     try {
       const reg = await deps.registry.register(body.data);
       deps.log.info({ id: reg.id }, 'device registered');
@@ -214,7 +261,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     return budget.run((signal) => deps.accounts.progress({ year: q.data.year, signal }));
   });
 
-  app.get('/api/factors', async () => deps.accounts.factors.list());
+  app.get('/api/factors', async () => (await deps.accounts.factors.list()).map(factorJson));
 
   app.get('/api/streams', async () =>
     STREAMS.map((s) => ({ id: s.id, name_zh: s.labels.zh, name_en: s.labels.en, short_en: s.labels.short_en, kind: s.kind })),
@@ -222,12 +269,17 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
 
   app.post('/api/factors', { preHandler: requireAdmin }, async (req, reply) => {
     const body = newFactorSchema.safeParse(req.body ?? {});
-    if (!body.success) return badRequest(reply, body.error, 'body');
+    const unknown = unknownFactorFields(req.body);
+    if (!body.success || unknown.length > 0) {
+      return reply.code(400).send({ error: 'invalid body', issues: [...(body.success ? [] : zodToFieldErrors(body.error).map((e) => (e.field === 'payload' ? { ...e, field: 'body' } : e))), ...unknown] });
+    }
     const version = await deps.accounts.factors.add(body.data);
     deps.log.info({ id: version.id }, 'factor version added');
     const restated = await deps.restateForFactor(version);
-    return reply.code(201).send({ version, restated: restated.map((r) => ({ month: r.month, revision: r.revision, created: r.created })) });
+    return reply.code(201).send({ version: factorJson(version), restated: restated.map((r) => ({ month: r.month, revision: r.revision, created: r.created })) });
   });
+
+  registerReviewRoutes(app, { accounts: deps.accounts, requireAdmin, budget, time: timeParam, restateForReview: deps.restateForReview });
 
   app.get('/api/live', (req, reply) => {
     reply.raw.writeHead(200, {

@@ -1,5 +1,5 @@
 /* netzero-reading: a Node-RED node that checks a reading against the device contract
- * (../../../shared/contract.md, "Payload") before it is published to the device's telemetry topic.
+ * (docs/contract.md, "Payload") before it is published to the device's telemetry topic.
  *
  * CommonJS because Node-RED loads nodes with require(); `.cjs` because the project is "type": "module".
  * The validation is the service's own: the compiled dist/devices/payload.js (`npm run build`), loaded

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { StoredReading } from '../../ingest/reading.js';
+import type { StoreEvents, StoredReading } from '../../ingest/reading.js';
 import type { StoreMetrics } from '../metrics.js';
 import type { Spool, SpoolEntry } from '../spool/spool.js';
 import type { IntervalTracker } from './interval-tracker.js';
@@ -57,6 +57,9 @@ export class SpoolDrainer {
     private readonly opts: DrainerOptions,
   ) {}
 
+  /** Where flagged intervals and conflicting resends are reported once their batch is written. */
+  events?: StoreEvents;
+
   /** Whether InfluxDB answered the last write (false until the first one). */
   get reachable(): boolean {
     return this.remoteUp;
@@ -103,11 +106,14 @@ export class SpoolDrainer {
     const plan = await this.tracker.plan(readings);
     this.opts.metrics?.duplicates.inc(plan.duplicates);
     const lines = [...plan.readings.map(readingLine), ...plan.intervals.map(intervalLine), ...receipts(plan.readings, Date.now())];
-    if (lines.length === 0) return;
-    await this.send(lines, plan.readings, signal);
+    const stored = lines.length === 0 || (await this.send(lines, plan.readings, signal));
+    // Told once the readings are in InfluxDB (a batch quarantined for good tells nothing: its readings are not stored).
+    if (stored && plan.flagged.length > 0) this.events?.flagged(plan.flagged);
+    if (plan.conflicts.length > 0) this.events?.conflicts(plan.conflicts);
   }
 
-  private async send(lines: string[], readings: StoredReading[], signal: AbortSignal): Promise<void> {
+  /** Writes the lines; true when InfluxDB took them all, false when (a part) went to the quarantine or the drain stopped. */
+  private async send(lines: string[], readings: StoredReading[], signal: AbortSignal): Promise<boolean> {
     for (let attempt = 0; !signal.aborted; attempt++) {
       const stop = this.opts.metrics?.influxWriteLatency.startTimer();
       const outcome = await this.writer.write(lines);
@@ -116,22 +122,22 @@ export class SpoolDrainer {
         case 'ok':
           this.remoteUp = true;
           this.opts.metrics?.influxPoints.inc(lines.length);
-          return;
+          return true;
         case 'split': {
           if (lines.length === 1) {
             await this.reject(readings, `InfluxDB refused a single point as too large: ${outcome.reason}`);
-            return;
+            return false;
           }
           const half = Math.ceil(lines.length / 2);
           this.opts.log.info({ lines: lines.length }, 'InfluxDB answered 413: splitting the batch');
-          await this.send(lines.slice(0, half), readings, signal);
-          await this.send(lines.slice(half), readings, signal);
-          return;
+          const first = await this.send(lines.slice(0, half), readings, signal);
+          const second = await this.send(lines.slice(half), readings, signal);
+          return first && second;
         }
         case 'reject':
           this.remoteUp = true;
           await this.reject(readings, `InfluxDB refused the batch (HTTP ${outcome.status}): ${outcome.reason}`);
-          return;
+          return false;
         case 'retry': {
           this.remoteUp = false;
           this.opts.metrics?.influxRetries.inc();
@@ -142,6 +148,7 @@ export class SpoolDrainer {
         }
       }
     }
+    return false;
   }
 
   private async reject(readings: StoredReading[], reason: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { StoredReading, WriteResult } from '../../ingest/reading.js';
+import type { StoreEvents, StoredReading, WriteResult } from '../../ingest/reading.js';
 import { Spool } from '../spool/spool.js';
 import type { AggregateRow, Interval, ReadingRow, ReadingStore, ReadOptions, Window } from '../types.js';
 import { WriteHealth } from '../write-health.js';
@@ -122,6 +122,14 @@ export class InfluxStore implements ReadingStore {
 
   intervals(device: string, window: Window, opts?: ReadOptions & { limit?: number }): Promise<Interval[]> {
     return this.reader.intervals(device, window, opts);
+  }
+
+  setEvents(events: StoreEvents): void {
+    if (this.drainer) this.drainer.events = events;
+  }
+
+  heldOut(window: Window, limit: number, opts?: ReadOptions): Promise<Interval[]> {
+    return this.reader.heldOut(window, limit, opts);
   }
 
   readings(device: string, window: Window, limit: number, opts?: ReadOptions): Promise<ReadingRow[]> {

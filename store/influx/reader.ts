@@ -1,10 +1,10 @@
 import { KINDS, type Kind, type Sector } from '../../devices/kinds.js';
 import { overlapShare, storedContext } from '../intervals.js';
-import type { AggregateRow, Interval, IntervalQuality, ReadingRow, ReadOptions, Window } from '../types.js';
+import { INTERVAL_QUALITIES, type AggregateRow, type Interval, type IntervalQuality, type ReadingRow, type ReadOptions, type Window } from '../types.js';
 import { ident, type InfluxQuery, literal, type Series } from './query.js';
 import { INTERVALS, nsOf, RECEIPTS } from './schema.js';
 
-const QUALITIES: IntervalQuality[] = ['ok', 'reset', 'wrap', 'implausible'];
+const QUALITIES = INTERVAL_QUALITIES;
 
 /** The store's queries in InfluxQL: interval sums for accounting, a device's intervals and readings, receipts. */
 export class InfluxReader {
@@ -112,6 +112,14 @@ export class InfluxReader {
     return rows.sort((a, b) => a.ts - b.ts || (a.seq ?? -1) - (b.seq ?? -1)).slice(0, limit);
   }
 
+  async heldOut(window: Window, limit: number, opts: ReadOptions = {}): Promise<Interval[]> {
+    const series = await this.query.query(
+      `SELECT * FROM ${INTERVALS} WHERE quality = 'implausible' AND time >= ${nsOf(window.from)} AND time < ${nsOf(window.to)} GROUP BY * ORDER BY time ASC LIMIT ${limit}`,
+      opts.signal,
+    );
+    return toIntervals(series).sort((a, b) => a.t1 - b.t1 || a.device.localeCompare(b.device)).slice(0, limit);
+  }
+
   async countReadings(device?: string): Promise<number> {
     const series = await this.query.query(`SELECT count(received_at) FROM ${KINDS.map(ident).join(', ')}${device ? ` WHERE device = ${literal(device)}` : ''}`);
     return series.reduce((a, s) => a + Number(s.rows[0]?.count ?? 0), 0);
@@ -140,6 +148,9 @@ function toIntervals(series: Series[]): Interval[] {
         v1: Number(r.v1),
         amount: Number(r.amount),
         quality: r.quality as IntervalQuality,
+        reason: typeof r.reason === 'string' ? r.reason : '',
+        seq0: r.seq0 === null || r.seq0 === undefined || Number(r.seq0) < 0 ? null : Number(r.seq0),
+        seq1: r.seq1 === null || r.seq1 === undefined || Number(r.seq1) < 0 ? null : Number(r.seq1),
         ctx,
       };
     }),

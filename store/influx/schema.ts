@@ -1,5 +1,6 @@
 import { counters, KINDS, type Kind } from '../../devices/kinds.js';
 import type { StoredReading } from '../../ingest/reading.js';
+import type { SeriesState } from '../counter-rules.js';
 import type { Interval } from '../types.js';
 import { formatLine, nsTimestamp } from './line-protocol.js';
 
@@ -11,7 +12,8 @@ import { formatLine, nsTimestamp } from './line-protocol.js';
  *   string; time = ts in ns with the seq folded into the sub-millisecond digits, so (device, ts, seq) is
  *   one point and a resend overwrites it with itself;
  * - `intervals`: tags `device`, `counter`, `kind`, `site`, `sector`; fields `t0_ms`, `dt_ms`, `seq0`,
- *   `seq1` (integer), `v0`, `v1`, `amount` (float), `quality` (string), and the biogas context `ch4_pct`,
+ *   `seq1`, `ref_ts` (integer), `v0`, `v1`, `amount`, `ref`, `pending` (float; −1: none), `quality`,
+ *   `reason` (string): the series state after the end point is `ref`, `ref_ts`, `pending`; and the biogas context `ch4_pct`,
  *   `temp_c`, `pressure_kpa` (float); time = the end reading's time, so a late reading's new interval
  *   replaces the one it cut;
  * - `receipts`: tag `device`, field `hour_ms` (integer), timed when the readings were written: which
@@ -38,9 +40,9 @@ export function readingLine(r: StoredReading): string {
   return formatLine(r.kind, { site: r.site, device: r.device, kind: r.kind, sector: r.sector }, fields, nsTimestamp(r.ts, r.seq));
 }
 
+/** An interval as written: with the series state after its end point (store/counter-rules.ts), so a later reading can continue from it. */
 export interface IntervalPoint extends Interval {
-  seq0: number | null;
-  seq1: number | null;
+  state: SeriesState;
 }
 
 export function intervalLine(i: IntervalPoint): string {
@@ -53,6 +55,11 @@ export function intervalLine(i: IntervalPoint): string {
     v1: i.v1,
     amount: i.amount,
     quality: i.quality,
+    reason: i.reason,
+    ref: i.state.ref,
+    ref_ts: { int: i.state.refTs },
+    // −1 for none: a field's type never changes (pending values are counters, never negative)
+    pending: i.state.pending ?? -1,
   };
   for (const [k, v] of Object.entries(i.ctx)) fields[k] = v;
   return formatLine(INTERVALS, { device: i.device, counter: i.counter, kind: i.kind, site: i.site, sector: i.sector }, fields, nsTimestamp(i.t1, i.seq1));

@@ -8,10 +8,10 @@ import type { Interval, ReadingStore } from '../../store/types.js';
  * The behaviour every `ReadingStore` owes its callers, run against each implementation (SQLite in
  * test/unit/sqlite-store.test.ts, InfluxDB behind its spool in test/integration/store-contract.test.ts).
  *
- * A store turns cumulative counters into intervals (../shared/domain.md, "Methods", first paragraph;
+ * A store turns cumulative counters into intervals (docs/domain.md, "Methods, per stream", first paragraph;
  * traps 1 and 2): first reading opens a series; consecutive readings in time order give deltas; late /
  * out-of-order readings land in the right interval; duplicates (device, ts, seq) are stored once
- * (../shared/contract.md, "seq").
+ * (docs/contract.md, "seq").
  *
  * Every write is followed by `settled()`: a spooled store acknowledges a batch when it is durable in the
  * spool, before it can be queried. For the same reason duplicates are checked through `countReadings`
@@ -323,6 +323,77 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         expect(agg).toHaveLength(1);
         expect(agg[0]!.amount).toBe(1);
         expect(agg[0]!.intervals).toBe(1);
+      });
+    });
+
+    describe('counter rules (store/counter-rules.ts), the same on every store', () => {
+      /** every interval of pv-1 as [amount, quality], in time order */
+      const amounts = async () => (await store.intervals('pv-1', ALL)).map((i) => [Number(i.amount.toFixed(9)), i.quality]);
+
+      it("a backwards step counts nothing and its energy is not counted twice: 50,258 → 50,249 → 50,260 is 0 then 2", async () => {
+        await write([pv(T0, 50_258), pv(T0 + H / 2, 50_249), pv(T0 + H, 50_260)]);
+        expect(await amounts()).toEqual([[0, 'step_back'], [2, 'ok']]);
+        const iv = await store.intervals('pv-1', ALL);
+        expect(iv[0]!.reason).toMatch(/below the highest reading 50258/);
+      });
+
+      it('the same, readings arriving one batch each (the series state carries over from the store)', async () => {
+        await write([pv(T0, 50_258)]);
+        await write([pv(T0 + H / 2, 50_249)]);
+        await write([pv(T0 + H, 50_260)]);
+        expect(await amounts()).toEqual([[0, 'step_back'], [2, 'ok']]);
+      });
+
+      it('the state survives a reopen (a restart between two readings)', async () => {
+        await write([pv(T0, 50_258), pv(T0 + H / 2, 50_249)]);
+        store = await opened.reopen();
+        await write([pv(T0 + H, 50_260)]);
+        expect(await amounts()).toEqual([[0, 'step_back'], [2, 'ok']]);
+      });
+
+      it('a meter swapped for one reading 31,000: not credited, then counted from the new register once confirmed', async () => {
+        await write([pv(T0, 50_000), pv(T0 + H, 31_000), pv(T0 + 2 * H, 31_010)]);
+        expect(await amounts()).toEqual([[0, 'jump'], [10, 'ok']]);
+      });
+
+      it('a glitch to an unrelated value: the series continues from the old register', async () => {
+        await write([pv(T0, 50_000)]);
+        await write([pv(T0 + H, 20_000)]);
+        await write([pv(T0 + 2 * H, 50_010)]);
+        expect(await amounts()).toEqual([[0, 'jump'], [10, 'ok']]);
+      });
+
+      it('a late reading recomputes what follows: 100 @0h, 110 @2h, 120 @3h, then 115 @1h makes 110 a step back and the last interval 5', async () => {
+        await write([pv(T0, 100), pv(T0 + 2 * H, 110), pv(T0 + 3 * H, 120)]);
+        expect(await amounts()).toEqual([[10, 'ok'], [10, 'ok']]);
+        await write([pv(T0 + H, 115)]);
+        // 100→115: 15; 115→110: 0 (step back); 110→120: 120 − 115 = 5 (counting resumed above 115)
+        expect(await amounts()).toEqual([[15, 'ok'], [0, 'step_back'], [5, 'ok']]);
+        // the total is still the register's rise, 20, counted once
+        expect((await store.aggregate(ALL)).reduce((a, r) => a + r.amount, 0)).toBeCloseTo(20, 9);
+      });
+
+      it('a reset is counted from zero; with no nameplate the kind\'s default bound still applies', async () => {
+        // smart meter default 10,000 kWh/h: 50,249 kWh in 30 min is implausible; 12.5 after 50,249 is a reset
+        const sm = (ts: number, kwh: number) => reading('sm-1', 'smart_meter', ts, { import_kwh: kwh });
+        await write([sm(T0, 0), sm(T0 + H / 2, 50_249), sm(T0 + H, 12.5)]);
+        expect((await store.intervals('sm-1', ALL)).map((i) => [i.amount, i.quality])).toEqual([[50_249, 'implausible'], [12.5, 'reset']]);
+        expect((await store.heldOut(ALL, 10)).map((i) => [i.device, i.amount, i.quality])).toEqual([['sm-1', 50_249, 'implausible']]);
+      });
+
+      it('tells its events: intervals that are not ok, and a resend with other values (a conflict, the stored one stays)', async () => {
+        const flagged: Array<{ quality: string; amount: number }> = [];
+        const conflicts: Array<{ stored: { fields: Record<string, unknown> }; sent: unknown }> = [];
+        store.setEvents?.({
+          flagged: (list) => flagged.push(...list.map((i) => ({ quality: i.quality, amount: i.amount }))),
+          conflicts: (list) => conflicts.push(...list.map((c) => ({ stored: c.stored, sent: c.reading.fields.energy_kwh }))),
+        });
+        await write([pv(T0, 50_258, { seq: 1 }), pv(T0 + H / 2, 50_249, { seq: 2 })]);
+        await write([pv(T0 + H / 2, 50_249, { seq: 2 })]); // the same again: silent
+        await write([pv(T0 + H / 2, 50_300, { seq: 2 })]); // the same ts and seq, another value
+        expect(flagged).toEqual([{ quality: 'step_back', amount: 0 }]);
+        expect(conflicts).toEqual([{ stored: expect.objectContaining({ fields: { energy_kwh: 50_249 } }), sent: 50_300 }]);
+        expect((await store.readings('pv-1', ALL, 10)).map((r) => r.fields.energy_kwh)).toEqual([50_258, 50_249]);
       });
     });
 

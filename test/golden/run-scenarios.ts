@@ -30,7 +30,8 @@ type Step =
   | { add_factor: NewFactor; expect: Expect }
   | { read: { month: string; revision?: number }; expect: Expect }
   | { count: string; expect: number }
-  | { intervals: string; expect: Array<{ t0: string; t1: string; amount: number }> };
+  | { intervals: string; expect: Array<{ t0: string; t1: string; amount: number; quality?: string }> }
+  | { review: { device: string; counter: string; t1: string; seq1?: number; decision: 'accept' | 'reject'; reason: string; by: string }; expect: Expect };
 
 function get(obj: unknown, dotted: string): unknown {
   return dotted.split('.').reduce<unknown>((o, k) => (o === null || o === undefined ? undefined : (o as Record<string, unknown>)[k]), obj);
@@ -83,7 +84,7 @@ export function goldenScenarios(name: string, store?: () => (dir: string) => Pro
 
   describe(`golden scenarios on ${name}`, () => {
     it('has the scenarios the accounting issue asks for, each with its hand calculation', () => {
-      for (const name of ['pv', 'biogas', 'ev-charging', 'electricity-saving', 'counter-reset', 'counter-wrap', 'implausible-jump', 'duplicate', 'out-of-order', 'month-boundary', 'provisional-restated', 'late-reading']) {
+      for (const name of ['pv', 'biogas', 'ev-charging', 'electricity-saving', 'counter-reset', 'counter-wrap', 'implausible-jump', 'duplicate', 'out-of-order', 'month-boundary', 'provisional-restated', 'late-reading', 'backwards-step', 'meter-swap', 'glitch', 'default-bound-review']) {
         expect(scenarios).toContain(name);
         expect(fs.readFileSync(path.join(DIR, name, 'README.md'), 'utf8').length).toBeGreaterThan(100);
       }
@@ -116,9 +117,19 @@ export function goldenScenarios(name: string, store?: () => (dir: string) => Pro
           expect(await h.store.countReadings(step.count), where).toBe(step.expect);
         } else if ('intervals' in step) {
           const got = await h.store.intervals(step.intervals, { from: 0, to: Date.now() + 1e12 });
-          expect(got.map((i) => ({ t0: i.t0, t1: i.t1, amount: i.amount })), where).toEqual(
-            step.expect.map((e) => ({ t0: localMs(e.t0, sc.tz), t1: localMs(e.t1, sc.tz), amount: e.amount })),
+          const withQuality = step.expect.some((e) => e.quality !== undefined);
+          expect(got.map((i) => ({ t0: i.t0, t1: i.t1, amount: i.amount, ...(withQuality ? { quality: i.quality } : {}) })), where).toEqual(
+            step.expect.map((e) => ({ t0: localMs(e.t0, sc.tz), t1: localMs(e.t1, sc.tz), amount: e.amount, ...(withQuality ? { quality: e.quality } : {}) })),
           );
+        } else if ('review' in step) {
+          // a decision in the review queue, then the months it touches restated as the service does
+          const d = await h.accounts.queue.decide({ ...step.review, t1: localMs(step.review.t1, sc.tz), seq1: step.review.seq1 ?? null });
+          const cause = { review: { id: d.decision.id, device: d.decision.device, counter: d.decision.counter, t0: new Date(d.decision.t0).toISOString(), t1: new Date(d.decision.t1).toISOString(), amount: d.decision.amount, decision: d.decision.decision, reason: d.decision.reason, by: d.decision.by } };
+          const restated = [];
+          for (const month of d.months) if ((await h.accounts.rollups.latestRevision(month)) !== undefined) restated.push(await h.accounts.rollups.compute(month, 'review', cause));
+          const { restated: want, ...rest } = step.expect as { restated?: Record<string, Expect> } & Expect;
+          expectMatch(d.decision, rest, where);
+          for (const [month, exp] of Object.entries(want ?? {})) expectMatch(restated.find((r) => r.month === month), exp, `${where}.restated.${month}`);
         }
       }
     });

@@ -1,6 +1,7 @@
 import type { Device } from '../../devices/registry.js';
 import type { FactorSet } from '../../accounting/factors/factor-set.js';
 import type { DeviceQuantities, MeasureInfo } from '../../accounting/streams/stream.js';
+import { emptyQualityCounts } from '../../store/intervals.js';
 import { openHarness } from './accounts.js';
 
 /** The built-in factor versions as a snapshot (through a real, throw-away registry). */
@@ -20,7 +21,7 @@ export function device(over: Partial<Device> & Pick<Device, 'id' | 'kind'>): Dev
 
 /** Quantities of one device over a window: counter totals and the time they cover. */
 export function quantities(d: Device, counters: Record<string, number>, coveredMs: Record<string, number> = {}): DeviceQuantities {
-  return { device: d, counters, coveredMs, quality: { ok: 1, reset: 0, wrap: 0, implausible: 0 } };
+  return { device: d, counters, coveredMs, quality: { ...emptyQualityCounts(), ok: 1 } };
 }
 
 export const NO_MEASURES: ReadonlyMap<string, MeasureInfo> = new Map();

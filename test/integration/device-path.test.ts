@@ -94,6 +94,12 @@ describe('mosquitto_pub against the embedded broker', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(await readingsOf(other.id)).toHaveLength(0);
     expect(await readingsOf(pv.id)).toHaveLength(1);
+    // each refusal is recorded under the publishing device's id, with the topic and why
+    const q = await svc.api<Array<{ topic: string; errors: Array<{ field: string; reason: string }> }>>('GET', `/api/quarantine?device=${pv.id}`);
+    expect(q.body.map((e) => [e.topic, e.errors[0]!.field])).toEqual([
+      [`netzero/v1/kh-housing-02/${pv.id}/telemetry`, 'topic'],
+      [other.topic, 'topic'],
+    ]);
   });
 
   it('reports an invalid payload on the errors topic and in the quarantine, then stores the next valid one', async () => {
@@ -108,8 +114,11 @@ describe('mosquitto_pub against the embedded broker', () => {
     const msg = await waitFor('errors message', () => messages[0], 5000);
     expect(msg.errors).toEqual([{ field: 'energy_kwh', reason: 'must be a finite number, got string' }]);
 
-    const q = await svc.api<Array<{ id: number; device: string; errors: Array<{ field: string }>; raw: string }>>('GET', `/api/quarantine?device=${pv.id}`);
+    const all = await svc.api<Array<{ id: number; device: string; errors: Array<{ field: string }>; raw: string }>>('GET', `/api/quarantine?device=${pv.id}`);
+    // the refused foreign-topic publishes of the test before are there too; this payload's entry is the newest
+    const q = { body: all.body.filter((e) => e.errors[0]!.field !== 'topic') };
     expect(q.body).toHaveLength(1);
+    expect(all.body[0]!.id).toBe(q.body[0]!.id);
     expect(q.body[0]!.errors[0]!.field).toBe('energy_kwh');
     expect(q.body[0]!.raw).toContain('"lots"');
     expect(msg.quarantine_ids).toEqual([q.body[0]!.id]);

@@ -48,8 +48,15 @@ const message = fc.integer({ min: 1, max: 12 }).chain((n) => {
 describe('fuzzed telemetry over MQTT', () => {
   it('acknowledges every message, stores every accepted reading, reports every rejection with a field and a reason', async () => {
     const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${svc.ports.mqtt}`, { username: dev.id, password: dev.secret, clientId: dev.id, reconnectPeriod: 0 });
+    // the errors topic carries rejections ({errors}) and, for stored readings whose interval is not ok
+    // (random counters step back and jump), warnings ({accepted: true, warnings})
     const errors: Array<{ errors: Array<{ field: string; reason: string }> }> = [];
-    c.on('message', (_t, p) => errors.push(JSON.parse(p.toString()) as (typeof errors)[number]));
+    const warnings: Array<{ quality: string; reason: string }> = [];
+    c.on('message', (_t, p) => {
+      const m = JSON.parse(p.toString()) as { errors?: Array<{ field: string; reason: string }>; warnings?: typeof warnings };
+      if (m.warnings) warnings.push(...m.warnings);
+      else errors.push(m as (typeof errors)[number]);
+    });
     await c.subscribeAsync(dev.topic.replace(/telemetry$/, 'errors'));
     const pub = await HonestPublisher.start(svc, honest, { intervalMs: 20 });
     let expectStored = 0;
@@ -73,10 +80,11 @@ describe('fuzzed telemetry over MQTT', () => {
     const stats = pub.report('fuzzed telemetry');
     await pub.stop();
     const stored = await svc.api<unknown[]>('GET', `/api/readings?device=${dev.id}&from=${T0 - 1}&limit=10000`);
-    console.log(`[fuzz] ${nextSeq - 1} readings in 150 messages: ${expectStored} accepted and stored, ${errors.length} errors messages`);
+    console.log(`[fuzz] ${nextSeq - 1} readings in 150 messages: ${expectStored} accepted and stored, ${errors.length} rejection messages, ${warnings.length} warnings`);
     expect(stored.body.length).toBe(expectStored);
     expect(errors.length).toBe(expectRejectedMessages);
     for (const e of errors) for (const x of e.errors) expect(x.field.length > 0 && x.reason.length > 0, JSON.stringify(x)).toBe(true);
+    for (const w of warnings) expect(['reset', 'wrap', 'step_back', 'jump', 'implausible'].includes(w.quality) && w.reason.length > 0, JSON.stringify(w)).toBe(true);
     expect(stats.failures + stats.disconnects).toBe(0);
     expect((await svc.api<unknown[]>('GET', `/api/readings?device=${honest.id}&limit=10000`)).body.length).toBe(pub.stats().acks);
     expect((await svc.api('GET', '/healthz', undefined, null)).status).toBe(200);

@@ -7,7 +7,7 @@ import { localMs, openHarness, type AccountsHarness } from '../helpers/accounts.
  * Pure method cases live in methods.test.ts; per-stream ledger cases in ledger.test.ts; the factor
  * registry and monthly rollups in factors.test.ts.
  *
- * Hand-worked numbers from ../shared/domain.md:
+ * Hand-worked numbers from docs/domain.md:
  * - "Factors": grid factor by data year, 2023 = 0.494, 2024 = 0.474 kgCO2e/kWh; a year not yet published uses
  *   the latest published one, marked provisional; the budget's target path (0.388 in 2025 … 0.347 in 2028 …
  *   0.319 in 2030) is for projections only.
@@ -36,7 +36,7 @@ describe('FactorSet.grid: grid factor choice', () => {
     expect(u.version.value).toBe(0.494);
     expect(u.version.dataYear).toBe(2023);
     expect(u.version.status).toBe('published');
-    expect(u.version.source).toMatch(/004/);
+    expect(u.version.source).toMatch(/^2027-2028 高雄市碳預算報告書 \(草案初稿\)/);
   });
 
   it('grid(2026) = the latest published (2024, 0.474), provisional', async () => {
@@ -307,7 +307,7 @@ describe('Ledger.summary against the real store', () => {
     // 20 kWh × 0.494 = 9.88 kg = 0.00988 t
     expect(s.inventory_tco2e).toBeCloseTo(0.00988, 9);
     expect(s.energy_kwh.consumption).toBeCloseTo(20, 6);
-    expect(s.quality).toEqual({ ok: 0, reset: 1, wrap: 0, implausible: 0 });
+    expect(s.quality).toEqual({ ok: 0, reset: 1, wrap: 0, step_back: 0, jump: 0, implausible: 0 });
   });
 
   it('provisional is false for a 2023-only window', async () => {
@@ -412,6 +412,6 @@ describe('Ledger.summary against the real store', () => {
     expect(s.grid_factors).toEqual([]);
     expect(s.factors).toEqual([]);
     expect(s.provisional).toBe(false);
-    expect(s.quality).toEqual({ ok: 0, reset: 0, wrap: 0, implausible: 0 });
+    expect(s.quality).toEqual({ ok: 0, reset: 0, wrap: 0, step_back: 0, jump: 0, implausible: 0 });
   });
 });

@@ -8,7 +8,7 @@ import { openHarness, type AccountsHarness } from '../helpers/accounts.js';
 /**
  * The versioned factor registry (accounting/factors/) and monthly rollups with revisions
  * (accounting/rollups/monthly.ts) on a real state database and store (test/helpers/accounts.ts).
- * Values from ../shared/domain.md "Factors": grid factor by data year 2015–2024; the budget's target path
+ * Values from docs/domain.md "Factors": grid factor by data year 2015–2024; the budget's target path
  * 0.388 (2025) → 0.319 (2030), linear, 0.347 in 2028; history is versioned, never edited; an unpublished
  * year uses the latest published factor, provisionally, and is restated as a new revision when the
  * factor arrives.
@@ -220,7 +220,7 @@ describe('MonthlyRollups', () => {
     expect(r2.changes).toContainEqual({ device: 'pv-1', field: 'energy_kwh', from: 10, to: 15 });
     // 15 × 0.474 / 1000 = 0.00711 t
     expect(r2.changes).toContainEqual({ device: 'pv-1', field: 'avoided_tco2e', from: 0.00474, to: 0.00711 });
-    expect(r2.changes).toContainEqual({ device: 'pv-1', field: 'quality', from: { ok: 1, reset: 0, wrap: 0, implausible: 0 }, to: { ok: 2, reset: 0, wrap: 0, implausible: 0 } });
+    expect(r2.changes).toContainEqual({ device: 'pv-1', field: 'quality', from: { ok: 1, reset: 0, wrap: 0, step_back: 0, jump: 0, implausible: 0 }, to: { ok: 2, reset: 0, wrap: 0, step_back: 0, jump: 0, implausible: 0 } });
     // pv-2 did not change
     expect(r2.changes.some((c) => c.device === 'pv-2')).toBe(false);
 

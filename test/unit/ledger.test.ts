@@ -6,7 +6,7 @@ import { localMs, openHarness, type AccountsHarness } from '../helpers/accounts.
 
 /**
  * Hand-worked ledger cases through Ledger.summary / Ledger.rowsByMonth on a real SQLite store and state
- * database (test/helpers/accounts.ts). Every number is worked by hand from ../shared/domain.md:
+ * database (test/helpers/accounts.ts). Every number is worked by hand from docs/domain.md:
  * - grid factor 2023 = 0.494, 2024 = 0.474 kgCO2e/kWh (data year of the energy);
  * - biogas: Nm³ = m³ × (P / 101.325) × (273.15 / (273.15 + T)); CH4 t = Nm³ × CH4% / 100 × 0.716 / 1000;
  *   avoided t = CH4 to engine × 1.0 × GWP + CH4 to flare × η_flare × GWP + gen kWh × EF / 1000, with η_flare

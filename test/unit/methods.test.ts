@@ -9,12 +9,12 @@ import { zodIssuePaths } from '../helpers/zod.js';
  * Hand-worked examples for accounting/methods/ (README.md there repeats them). Each stream's method is
  * tested in its own folder, accounting/streams/<stream>/.
  * Sources:
- * - ../shared/domain.md "Factors": grid factor 2023 = 0.494, 2024 = 0.474 kgCO2e/kWh; budget target path
+ * - docs/domain.md "Factors": grid factor 2023 = 0.494, 2024 = 0.474 kgCO2e/kWh; budget target path
  *   0.347 kgCO2e/kWh for 2028 (projections only, passed explicitly); CH4 GWP 28 (AR5); methane density
  *   0.716 kg/Nm³ at 0 °C, 101.325 kPa; car 0.115 and scooter 0.0951 kgCO2e/km; diesel 2.68 kgCO2e/L.
- * - ../shared/domain.md "Defaults": engine destruction 1.0; flare 0.9 enclosed / 0.5 open (CDM flaring tool);
+ * - docs/domain.md "Defaults": engine destruction 1.0; flare 0.9 enclosed / 0.5 open (CDM flaring tool);
  *   plug consumption car 0.17, scooter 0.04 kWh/km; bus declares both numbers.
- * - Budget report ../shared/seeds/004_fc5686ac73664ea2.txt, 2028 row of table 12: Neimen methane 90 t × GWP 28
+ * - Budget report (2027-2028 高雄市碳預算報告書, 草案初稿), 2028 row of table 12 (p. 32): Neimen methane 90 t × GWP 28
  *   (0.252 萬噸); Neimen generation 25 萬 kWh × 0.347 (0.009 萬噸); small hydro 300,000 kWh × 0.347 (0.010 萬噸);
  *   public-sector saving: 2023 baseline 207,608,259 kWh × 3 % = 6,228,246 kWh × 0.347 (0.216 萬噸).
  */

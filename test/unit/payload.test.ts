@@ -17,7 +17,7 @@ import {
 import { deviceParamsSchema } from '../../devices/params.js';
 
 /**
- * Payload rules from ../shared/contract.md ("Payload (JSON, UTF-8, at most 64 KiB)"):
+ * Payload rules from docs/contract.md ("Payload (JSON, UTF-8, at most 64 KiB)"):
  * one reading or {"readings":[…]} (≤ 1,000); ts ISO 8601 with offset or epoch ms, ≤ 5 min in the future;
  * seq optional non-negative integer; unknown fields kept; wrong types, missing required fields,
  * non-finite numbers and impossible values rejected with a reason naming the field.

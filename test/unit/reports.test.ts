@@ -13,7 +13,7 @@ import {
 import type { MonthlyRollup } from '../../accounting/rollups/monthly.js';
 
 /**
- * A hand-built rollup for 2025-01, revision 2, three devices (numbers from ../shared/domain.md, 2024
+ * A hand-built rollup for 2025-01, revision 2, three devices (numbers from docs/domain.md, 2024
  * grid factor 0.474 kgCO2e/kWh standing in for the unpublished 2025 one):
  * - PV inverter, residential_commercial: 1,000 kWh × 0.474 / 1000 = 0.474 t avoided, claimed;
  * - biogas plant, agriculture, sold as carbon credits: 2.5 t avoided, 0 claimed;
@@ -204,7 +204,7 @@ describe('report model', () => {
     expect(model.revision).toMatchObject({ revision: 2, of: 2, latest: true, trigger: 'late_readings' });
     expect(model.revision.change_lines).toEqual(['device pv-gangshan-01: avoided_tco2e 0.450 → 0.474']);
     expect(model.revision.computed_at_local).toContain('2025-02-03 12:05:06');
-    expect(model.quality).toEqual({ ok: 8922, reset: 1, wrap: 0, implausible: 2, total: 8925 });
+    expect(model.quality).toEqual({ ok: 8922, reset: 1, wrap: 0, step_back: 0, jump: 0, implausible: 2, total: 8925 });
     expect(model.provisional.any).toBe(false);
   });
 
@@ -223,7 +223,7 @@ describe('CSV', () => {
 
   it('has a header line and one line per device, with \\n line ends', () => {
     expect(csv.split('\n')[0]).toBe(
-      'month,revision,device,site,sector,measure,stream,energy_kwh,consumption_kwh,methane_t,avoided_tco2e,claimed_avoided_tco2e,inventory_tco2e,sold_as_credits,provisional,factors,quality_ok,quality_reset,quality_wrap,quality_implausible',
+      'month,revision,device,site,sector,measure,stream,energy_kwh,consumption_kwh,methane_t,avoided_tco2e,claimed_avoided_tco2e,inventory_tco2e,sold_as_credits,provisional,factors,quality_ok,quality_reset,quality_wrap,quality_implausible,quality_step_back,quality_jump',
     );
     expect(csv).not.toContain('\r');
     expect(csv.endsWith('\n')).toBe(true);
@@ -232,11 +232,11 @@ describe('CSV', () => {
   });
 
   it('writes the numbers and quotes a measure that contains a comma', () => {
-    expect(csv).toContain('2025-01,2,pv-gangshan-01,gangshan-police,residential_commercial,"rooftop-pv, public buildings",pv,1000,0,0,0.474,0.474,0,false,false,grid_ef-2024-v1,2976,0,0,0\n');
+    expect(csv).toContain('2025-01,2,pv-gangshan-01,gangshan-police,residential_commercial,"rooftop-pv, public buildings",pv,1000,0,0,0.474,0.474,0,false,false,grid_ef-2024-v1,2976,0,0,0,0,0\n');
     const biogas = table.find((r) => r[2] === 'neimen-biogas')!;
     expect(biogas).toEqual([
       '2025-01', '2', 'neimen-biogas', 'neimen', 'agriculture', 'neimen-methane', 'biogas', '20000', '0', '0.08', '2.5', '0', '0', 'true', 'false',
-      'ch4_density-nm3_0c-v1;ch4_gwp-ar5-v1;destruction_efficiency-engine-v1;grid_ef-2024-v1', '2970', '1', '0', '2',
+      'ch4_density-nm3_0c-v1;ch4_gwp-ar5-v1;destruction_efficiency-engine-v1;grid_ef-2024-v1', '2970', '1', '0', '2', '0', '0',
     ]);
     const meter = table.find((r) => r[2] === 'sh-meter-07')!;
     expect(meter.slice(5, 13)).toEqual(['', '', '1000', '1000', '0', '0', '0', '0.474']);

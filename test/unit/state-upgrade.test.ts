@@ -105,15 +105,15 @@ describe('opening a data dir from before each room kept its own migrations', () 
 
     const state = await openState();
 
-    // the old tables are untouched (IF NOT EXISTS) but for the column the rollups' second migration adds,
+    // the old tables are untouched (IF NOT EXISTS) but for the columns the rollups' later migrations add,
     // the old history stays, and each room has its own
     const after = sqliteMaster();
     for (const [name, sql] of before) {
-      if (name === 'rollup_revisions') expect(after.get(name), name).toBe(sql!.replace(', constraint', ', "data_as_of" text, constraint'));
+      if (name === 'rollup_revisions') expect(after.get(name), name).toBe(sql!.replace(', constraint', ', "data_as_of" text, "cause" text, constraint'));
       else expect(after.get(name), name).toBe(sql);
     }
     expect(((await state.selectFrom('kysely_migration').select('name').orderBy('name').execute()) as Array<{ name: string }>).map((r) => r.name)).toEqual(OLD_MIGRATIONS);
-    for (const [owner, migration] of [['registry', '0001_devices'], ['quarantine', '0001_quarantine,0002_dropped_counts'], ['factors', '0001_factor_versions'], ['rollups', '0001_monthly_rollups,0002_data_as_of']]) {
+    for (const [owner, migration] of [['registry', '0001_devices'], ['quarantine', '0001_quarantine,0002_dropped_counts'], ['factors', '0001_factor_versions'], ['rollups', '0001_monthly_rollups,0002_data_as_of,0003_cause']]) {
       const rows = (await state.selectFrom(`migrations_${owner}`).select('name').orderBy('name').execute()) as Array<{ name: string }>;
       expect(rows.map((r) => r.name), owner).toEqual(migration!.split(','));
     }
@@ -181,7 +181,7 @@ describe('opening a data dir from before each room kept its own migrations', () 
 
     const state = await openState();
     expect(sqliteMaster()).toEqual(schema);
-    for (const [owner, migrations] of [['registry', 1], ['quarantine', 2], ['factors', 1], ['rollups', 2]] as const) {
+    for (const [owner, migrations] of [['registry', 1], ['quarantine', 2], ['factors', 1], ['rollups', 3]] as const) {
       const n = (await state.selectFrom(`migrations_${owner}`).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()) as { n: number };
       expect(Number(n.n), owner).toBe(migrations);
     }

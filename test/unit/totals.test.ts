@@ -52,7 +52,7 @@ describe('totalRows', () => {
   });
 
   it('sums quality counts, marks provisional when any row is, and lists the factor versions used', () => {
-    expect(t.quality).toEqual({ ok: 1 + 1 + 3 + 1, reset: 1, wrap: 0, implausible: 2 });
+    expect(t.quality).toEqual({ ok: 1 + 1 + 3 + 1, reset: 1, wrap: 0, step_back: 0, jump: 0, implausible: 2 });
     expect(t.provisional).toBe(true);
     expect(t.factors).toEqual(['ch4_gwp-ar5-v1', 'grid_ef-2024-v1']);
   });

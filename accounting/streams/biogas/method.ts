@@ -7,7 +7,7 @@ export const STANDARD_PRESSURE_KPA = 101.325;
 export const ZERO_CELSIUS_K = 273.15;
 
 /**
- * Defaults (../shared/domain.md, "Defaults"; each overridable per device and recorded as a factor version
+ * Defaults (docs/domain.md, "Defaults"; each overridable per device and recorded as a factor version
  * by the caller). The method itself takes every factor as an explicit input.
  */
 export const BIOGAS_DEFAULTS = {

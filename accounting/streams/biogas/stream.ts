@@ -1,4 +1,5 @@
 import { overlapShare } from '../../../store/intervals.js';
+import { intervalKey } from '../../review/decisions.js';
 import { roundRow } from '../../rounding.js';
 import { defineStream } from '../stream.js';
 import { biogasMethod, methaneTonnes, normalCubicMetres } from './method.js';
@@ -24,7 +25,8 @@ export const biogasStream = defineStream<Methane>({
     const density = ctx.factors.pick('ch4_density', 'nm3_0c', ctx.date).value;
     const methane = { totalT: 0, flareT: 0 };
     for (const i of await ctx.store.intervals(q.device.id, ctx.piece, { signal: ctx.signal })) {
-      if (i.quality === 'implausible' || i.ctx.ch4_pct === undefined) continue;
+      if (i.ctx.ch4_pct === undefined) continue;
+      if (i.quality === 'implausible' && ctx.accepted.get(intervalKey(i))?.decision !== 'accept') continue;
       if (i.counter !== 'biogas_m3' && i.counter !== 'flare_m3') continue;
       const t = methaneTonnes(normalCubicMetres(i.amount * overlapShare(i, ctx.piece), i.ctx.temp_c, i.ctx.pressure_kpa), i.ctx.ch4_pct, density);
       if (i.counter === 'biogas_m3') methane.totalT += t;

@@ -94,7 +94,7 @@ describe('electricity_saving stream: which meters, and the baseline pro-rated by
     const april = { from: Date.UTC(2024, 2, 31, 16), to: Date.UTC(2024, 3, 30, 16) };
     const baseline = await electricitySavingStream.collect!(q, {
       store: undefined as never, piece: { ...april, month: '2024-04', year: 2024, monthWindow: april }, tz: 'Asia/Taipei', date: '2024-04-01',
-      factors, measures: NO_MEASURES, monthAggregates: async () => [],
+      factors, measures: NO_MEASURES, monthAggregates: async () => [], accepted: new Map(),
     });
     expect(baseline).toBeCloseTo(1500, 9);
     const r = electricitySavingStream.compute(q, baseline, { date: '2024-04-01', factors, gwpSet: 'ar5', ef: EF_2024 });

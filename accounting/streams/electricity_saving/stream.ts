@@ -3,7 +3,7 @@ import { roundRow } from '../../rounding.js';
 import { defineStream, type MeasureInfo } from '../stream.js';
 import { baselineForPeriod, electricitySavingMethod } from './method.js';
 
-/** The budget's public-sector plan measures savings against 2023 (../shared/domain.md). */
+/** The budget's public-sector plan measures savings against 2023 (docs/domain.md; budget report 陸、三、(一) 公部門節電). */
 export const DEFAULT_BASELINE_YEAR = 2023;
 
 /** How a smart meter's saving baseline is set, if it has one (declared kWh/month, or a baseline year). */

@@ -5,7 +5,7 @@ import { gridFactorField, kwhField, signedTco2eField } from '../../methods/field
 export type VehicleClass = 'car' | 'scooter' | 'bus';
 
 /**
- * Baseline vehicle defaults (../shared/domain.md, "Defaults"): emission factors from the budget report 004
+ * Baseline vehicle defaults (docs/domain.md, "Defaults"): emission factors from the budget report 004
  * (car 0.115, scooter 0.0951 kgCO2e/km); consumption at the plug 0.17 / 0.04 kWh/km. A bus has no default:
  * a bus charger must declare both numbers.
  */

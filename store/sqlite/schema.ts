@@ -1,0 +1,75 @@
+import type Database from 'better-sqlite3';
+
+/** `seq` is part of the primary keys; SQLite treats NULLs as distinct, so "no seq" is stored as -1. */
+export const NO_SEQ = -1;
+
+/**
+ * The embedded store's tables (store/README.md, "SQLite schema"). `counter_points` carries each point's
+ * series state (`ref`, `ref_ts`, `pending`: store/counter-rules.ts); `intervals` carries the reason of a
+ * quality that is not `ok`.
+ */
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS readings (
+  device TEXT NOT NULL, ts INTEGER NOT NULL, seq INTEGER NOT NULL,
+  kind TEXT NOT NULL, site TEXT NOT NULL, sector TEXT NOT NULL,
+  fields TEXT NOT NULL, extras TEXT NOT NULL, received_at INTEGER NOT NULL,
+  PRIMARY KEY (device, ts, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counter_points (
+  device TEXT NOT NULL, counter TEXT NOT NULL, ts INTEGER NOT NULL, seq INTEGER NOT NULL,
+  value REAL NOT NULL, ctx TEXT NOT NULL,
+  ref REAL, ref_ts INTEGER, pending REAL,
+  PRIMARY KEY (device, counter, ts, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS intervals (
+  device TEXT NOT NULL, counter TEXT NOT NULL,
+  t0 INTEGER NOT NULL, seq0 INTEGER NOT NULL, t1 INTEGER NOT NULL, seq1 INTEGER NOT NULL,
+  v0 REAL NOT NULL, v1 REAL NOT NULL, amount REAL NOT NULL, quality TEXT NOT NULL,
+  kind TEXT NOT NULL, site TEXT NOT NULL, sector TEXT NOT NULL, ctx TEXT NOT NULL,
+  reason TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (device, counter, t1, seq1)
+);
+CREATE INDEX IF NOT EXISTS intervals_by_end ON intervals (t1);
+CREATE INDEX IF NOT EXISTS readings_by_receipt ON readings (received_at);
+`;
+
+/** Columns added since the first version: a data dir written before gets them at start (its points' state is then computed as they are next used). */
+const ADDED: Array<[table: string, column: string, definition: string]> = [
+  ['counter_points', 'ref', 'REAL'],
+  ['counter_points', 'ref_ts', 'INTEGER'],
+  ['counter_points', 'pending', 'REAL'],
+  ['intervals', 'reason', "TEXT NOT NULL DEFAULT ''"],
+];
+
+export function migrate(db: Database.Database): void {
+  db.exec(SCHEMA);
+  for (const [table, column, definition] of ADDED) {
+    const cols = db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>;
+    if (!cols.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+  }
+}
+
+/**
+ * An interval overlaps [from, to) when it has time inside it; a zero-length one (two readings with one
+ * ts and different seq) when its instant lies in it. Aggregates and interval lists use the same rule.
+ */
+const OVERLAPS = '(t1 >= @from AND t0 < @to AND (t1 > @from OR t1 = t0) AND (t1 < @to OR t1 > t0))';
+
+/** The queries readers run, off the main thread (lib/sqlite-reader.ts): a long one never holds up ingest. */
+export const READS = {
+  aggregate: `SELECT device, counter, kind, site, sector, quality, COUNT(*) AS intervals,
+      SUM(CASE WHEN t1 > @to THEN 1 ELSE 0 END) AS continuing,
+      SUM(CASE WHEN t1 = t0 THEN 0 ELSE MIN(t1, @to) - MAX(t0, @from) END) AS covered_ms,
+      SUM(CASE WHEN t1 = t0 THEN amount
+               ELSE amount * (MIN(t1, @to) - MAX(t0, @from)) * 1.0 / (t1 - t0) END) AS amount
+    FROM intervals
+    WHERE ${OVERLAPS}
+    GROUP BY device, counter, kind, site, sector, quality`,
+  intervals: `SELECT * FROM intervals WHERE device = @device AND ${OVERLAPS} ORDER BY counter, t1, seq1 LIMIT @limit`,
+  heldOut: `SELECT * FROM intervals WHERE quality = 'implausible' AND t1 >= @from AND t1 < @to ORDER BY t1, device, counter LIMIT @limit`,
+  readings: `SELECT device, ts, seq, fields, extras, received_at FROM readings
+    WHERE device = ? AND ts >= ? AND ts < ? ORDER BY ts, seq LIMIT ?`,
+  receivedHours: 'SELECT DISTINCT (ts / 3600000) * 3600000 AS hour FROM readings WHERE received_at > ? AND received_at <= ? ORDER BY hour',
+  countAll: 'SELECT COUNT(*) AS n FROM readings',
+  countDevice: 'SELECT COUNT(*) AS n FROM readings WHERE device = ?',
+};

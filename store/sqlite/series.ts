@@ -1,0 +1,93 @@
+import type Database from 'better-sqlite3';
+import { counters } from '../../devices/kinds.js';
+import type { FlaggedInterval, StoredReading } from '../../ingest/reading.js';
+import { counterRule, firstState, nextStep, sameState, type CounterRule, type SeriesState } from '../counter-rules.js';
+import { meanContext, readingContext } from '../intervals.js';
+
+interface PointRow {
+  ts: number;
+  seq: number;
+  value: number;
+  ctx: string;
+  ref: number | null;
+  ref_ts: number | null;
+  pending: number | null;
+}
+
+/** A point's stored state; a point written before states were kept counts from its own value. */
+const stateOf = (p: PointRow): SeriesState | null => (p.ref === null || p.ref_ts === null ? null : { ref: p.ref, refTs: p.ref_ts, pending: p.pending });
+
+/**
+ * Counters to intervals inside the store's write transaction: a new point is put in its series, the
+ * interval into it is computed from its predecessor's state (store/counter-rules.ts), and the points
+ * after it are recomputed until the series state is what it was (a late reading, or one that changes
+ * what a later drop means, can change more than one interval; a reading in order changes one).
+ */
+export class SeriesWriter {
+  private readonly stmts;
+
+  constructor(db: Database.Database) {
+    this.stmts = {
+      insertPoint: db.prepare('INSERT INTO counter_points (device, counter, ts, seq, value, ctx, ref, ref_ts, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      setState: db.prepare('UPDATE counter_points SET ref = ?, ref_ts = ?, pending = ? WHERE device = ? AND counter = ? AND ts = ? AND seq = ?'),
+      prev: db.prepare(
+        `SELECT ts, seq, value, ctx, ref, ref_ts, pending FROM counter_points WHERE device = ? AND counter = ? AND (ts, seq) < (?, ?)
+         ORDER BY ts DESC, seq DESC LIMIT 1`,
+      ),
+      next: db.prepare(
+        `SELECT ts, seq, value, ctx, ref, ref_ts, pending FROM counter_points WHERE device = ? AND counter = ? AND (ts, seq) > (?, ?)
+         ORDER BY ts ASC, seq ASC LIMIT 1`,
+      ),
+      upsertInterval: db.prepare(
+        `INSERT OR REPLACE INTO intervals (device, counter, t0, seq0, t1, seq1, v0, v1, amount, quality, kind, site, sector, ctx, reason)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+    };
+  }
+
+  /** Adds a stored reading's counters to their series; intervals that are not `ok` go to `flagged`. */
+  add(r: StoredReading, seq: number, flagged: Map<string, FlaggedInterval>): void {
+    const ctx = JSON.stringify(readingContext(r.kind, r.fields));
+    for (const spec of counters[r.kind]) {
+      const value = r.fields[spec.field];
+      if (typeof value !== 'number') continue;
+      const rule = counterRule(r.kind, spec, r.params);
+      const cur: PointRow = { ts: r.ts, seq, value, ctx, ref: null, ref_ts: null, pending: null };
+      const prev = this.stmts.prev.get(r.device, spec.field, r.ts, seq) as PointRow | undefined;
+      let state: SeriesState;
+      if (prev) state = this.interval(r, spec.field, rule, prev, stateOf(prev) ?? firstState(prev), cur, flagged);
+      else state = firstState(cur);
+      this.stmts.insertPoint.run(r.device, spec.field, r.ts, seq, value, ctx, state.ref, state.refTs, state.pending);
+      this.cascade(r, spec.field, rule, cur, state, flagged);
+    }
+  }
+
+  /** Recomputes the points after `from` until one's state is unchanged (then nothing after it changes). */
+  private cascade(r: StoredReading, counter: string, rule: CounterRule, from: PointRow, fromState: SeriesState, flagged: Map<string, FlaggedInterval>): void {
+    let a = from;
+    let aState = fromState;
+    for (;;) {
+      const b = this.stmts.next.get(r.device, counter, a.ts, a.seq) as PointRow | undefined;
+      if (!b) return;
+      // The interval prev→b (if any) is keyed by b's end point, so writing a→b replaces it.
+      const bState = this.interval(r, counter, rule, a, aState, b, flagged);
+      if (sameState(bState, stateOf(b))) return;
+      this.stmts.setState.run(bState.ref, bState.refTs, bState.pending, r.device, counter, b.ts, b.seq);
+      a = b;
+      aState = bState;
+    }
+  }
+
+  private interval(r: StoredReading, counter: string, rule: CounterRule, a: PointRow, aState: SeriesState, b: PointRow, flagged: Map<string, FlaggedInterval>): SeriesState {
+    const step = nextStep(a, aState, b, rule);
+    this.stmts.upsertInterval.run(
+      r.device, counter, a.ts, a.seq, b.ts, b.seq, a.value, b.value, step.amount, step.quality, r.kind, r.site, r.sector,
+      JSON.stringify(meanContext(JSON.parse(a.ctx) as Record<string, number>, JSON.parse(b.ctx) as Record<string, number>)), step.reason,
+    );
+    const key = `${r.device}|${counter}|${b.ts}|${b.seq}`;
+    if (step.quality !== 'ok') {
+      flagged.set(key, { device: r.device, site: r.site, counter, t0: a.ts, t1: b.ts, v0: a.value, v1: b.value, amount: step.amount, quality: step.quality, reason: step.reason });
+    } else flagged.delete(key);
+    return step.state;
+  }
+}
