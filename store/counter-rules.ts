@@ -132,7 +132,7 @@ export function nextStep(prev: SeriesPoint, st: SeriesState, cur: SeriesPoint, r
     return {
       amount: d,
       quality: 'implausible',
-      reason: `${fmt(d)} ${u} in ${hours(cur.ts - st.refTs)} is more than ${rule.boundFrom} allows (${fmt(allowed(st.refTs))} ${u} with the 20 % margin): kept, left out of totals until reviewed`,
+      reason: `${fmt(d)} ${u}${st.ref === prev.value ? '' : ` above the highest reading ${fmt(st.ref)}`} in ${hours(cur.ts - st.refTs)} is more than ${rule.boundFrom} allows (${fmt(allowed(st.refTs))} ${u} with the 20 % margin): kept, left out of totals until reviewed`,
       state: moved,
     };
   }

@@ -52,9 +52,10 @@ export function registerReviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps
 
   app.post('/api/intervals/review', { preHandler: deps.requireAdmin }, async (req, reply) => {
     const b = decisionBody.safeParse(req.body ?? {});
-    if (!b.success) return reply.code(400).send({ error: 'invalid body', issues: zodToFieldErrors(b.error) });
-    const t1 = deps.time.safeParse(String(b.data.t1));
-    if (!t1.success || t1.data === undefined) return reply.code(400).send({ error: 'invalid body', issues: t1.success ? [{ field: 't1', reason: 'required' }] : zodToFieldErrors(t1.error, 't1') });
+    const sentT1 = (req.body as { t1?: unknown } | null)?.t1;
+    const t1 = typeof sentT1 === 'string' || typeof sentT1 === 'number' ? deps.time.safeParse(String(sentT1)) : null;
+    const issues = [...(b.success ? [] : zodToFieldErrors(b.error)), ...(t1 && !t1.success ? zodToFieldErrors(t1.error, 't1') : [])];
+    if (!b.success || !t1?.success || t1.data === undefined) return reply.code(400).send({ error: 'invalid body', issues });
     try {
       const { decision, months } = await deps.accounts.queue.decide({ ...b.data, t1: t1.data, seq1: b.data.seq1 ?? null });
       const cause: ReviewCause = {

@@ -90,6 +90,10 @@ describe('POST /api/intervals/review', () => {
     const r = await svc.api<{ issues: Array<{ field: string }> }>('POST', '/api/intervals/review', { device: pv.id, counter: 'energy_kwh', t1: '2024-03-05T12:00:00+08:00', extra: 1 });
     expect(r.status).toBe(400);
     expect(r.body.issues.map((i) => i.field).sort()).toEqual(['by', 'decision', 'extra', 'reason']);
+    const t = await svc.api<{ issues: Array<{ field: string; reason: string }> }>('POST', '/api/intervals/review', { device: pv.id, t1: 'yesterday', decision: 'maybe' });
+    expect(t.status).toBe(400);
+    expect(t.body.issues.map((i) => i.field).sort()).toEqual(['by', 'counter', 'decision', 'reason', 't1']);
+    expect(t.body.issues.find((i) => i.field === 't1')!.reason).toMatch(/ISO 8601 with an offset/);
   });
 
   it('answers 404 with what to look at for an interval that is not held out', async () => {
