@@ -8,9 +8,11 @@ import { Ledger } from './ledger/ledger.js';
 import { MonthlyRollups, rollupTables } from './rollups/monthly.js';
 import { ReviewDecisions, reviewTables } from './review/decisions.js';
 import { ReviewQueue } from './review/queue.js';
+import { AnnualReports, annualReportTables } from './reports/annual/revisions.js';
+import { annualSources } from './reports/annual/sources.js';
 
 /** The accounting room's tables in the state database. */
-export const accountingTables: readonly TableSet[] = [factorTables, rollupTables, reviewTables];
+export const accountingTables: readonly TableSet[] = [factorTables, rollupTables, reviewTables, annualReportTables];
 
 /** The accounting room, assembled: factor registry, budget, ledgers, rollups. Used by the service and the CLI. */
 export interface Accounts {
@@ -21,6 +23,8 @@ export interface Accounts {
   reviews: ReviewDecisions;
   /** held-out intervals and the decisions on them */
   queue: ReviewQueue;
+  /** the annual progress report's revisions (accounting/reports/annual/) */
+  annual: AnnualReports;
   progress: (opts?: { year?: number; now?: number; signal?: AbortSignal }) => ReturnType<typeof budgetProgress>;
 }
 
@@ -41,7 +45,8 @@ export function createAccounts(deps: AccountsDeps): Accounts {
   const queue = new ReviewQueue({ store: deps.store, decisions: reviews, tz: deps.tz });
   const ledger = new Ledger({ store: deps.store, registry: deps.registry, factors, measures: measureInfo(budget), tz: deps.tz, gwpSet: deps.gwpSet, reviews });
   const rollups = new MonthlyRollups(deps.state, ledger, factors);
-  return { factors, budget, ledger, rollups, reviews, queue, progress: (opts) => budgetProgress(budget, { ledger, rollups }, opts) };
+  const annual = new AnnualReports(deps.state, annualSources({ store: deps.store, registry: deps.registry, budget, factors, rollups, reviews, queue, ledger, tz: deps.tz, gwpSet: deps.gwpSet }));
+  return { factors, budget, ledger, rollups, reviews, queue, annual, progress: (opts) => budgetProgress(budget, { ledger, rollups }, opts) };
 }
 
 /** The accounting room for a command or a test: wired, with the built-in factor versions written. */

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { monthOf, monthWindow } from '../accounting/periods.js';
 import { renderReport } from '../accounting/reports/index.js';
+import { annualReport } from './annual-report.js';
 import { cliConfig, command, numberFlag, openCliContext, parseMonth, usage } from './context.js';
+import { checkOutFile } from './out-file.js';
 
 const FORMATS = ['csv', 'json', 'html'] as const;
 type Format = (typeof FORMATS)[number];
@@ -11,25 +12,25 @@ type Format = (typeof FORMATS)[number];
 export function registerReportCommand(program: Command): void {
   program
     .command('report')
-    .description("a month's report from its stored rollup (rolled up first if it never was): CSV, JSON or an HTML document to send on")
-    .requiredOption('--month <YYYY-MM>', 'the month, in NETZERO_TZ')
-    .option('--format <format>', 'csv | json | html', 'html')
+    .description("a month's report from its stored rollup (rolled up first if it never was), or a year's annual progress report (--year): CSV, JSON, an HTML document to send on, or (--year) a PDF")
+    .option('--month <YYYY-MM>', 'the month, in NETZERO_TZ (one of --month and --year)')
+    .option('--year <YYYY>', 'the annual progress report of this year, from its rolled-up months (one of --month and --year)')
+    .option('--format <format>', 'csv | json | html, and pdf with --year', 'html')
     .option('--revision <n>', 'an earlier revision (default: the latest)')
-    .option('--out <file>', 'write to this file instead of standard output')
+    .option('--out <file>', 'write to this file instead of standard output (a PDF goes to standard output only when it is not a terminal)')
     .option('--data-dir <dir>', 'data directory (default: NETZERO_DATA_DIR or ./data)')
-    .action(command('report', async (opts: { month: string; format: string; revision?: string; out?: string; dataDir?: string }) => {
+    .action(command('report', async (opts: { month?: string; year?: string; format: string; revision?: string; out?: string; dataDir?: string }) => {
+      if (opts.year !== undefined && opts.month !== undefined) throw usage('--year', 'cannot be used with --month: ask for one month (--month YYYY-MM) or one year (--year YYYY)');
+      if (opts.year !== undefined) return annualReport({ ...opts, year: opts.year });
+      if (opts.month === undefined) throw usage('--month', "required: --month YYYY-MM for a month's report, or --year YYYY for the annual report");
       parseMonth(opts.month);
-      if (!(FORMATS as readonly string[]).includes(opts.format)) throw usage('--format', `must be one of ${FORMATS.join(', ')}, got "${opts.format}"`);
+      if (!(FORMATS as readonly string[]).includes(opts.format)) throw usage('--format', `must be one of ${FORMATS.join(', ')}, got "${opts.format}"${opts.format === 'pdf' ? ' (pdf is for the annual report, --year)' : ''}`);
       const revision = numberFlag('--revision', opts.revision, { integer: true });
       if (revision !== undefined && revision < 1) throw usage('--revision', `must be a positive whole number, got "${opts.revision}"`);
       const tz = cliConfig(opts).timeZone;
       // A report of a month never rolled up rolls it up first: never for a month that has not begun.
       if (opts.month > monthOf(Date.now(), tz)) throw usage('--month', `${opts.month} is in the future (${tz}); only a month that has begun has a report`);
-      if (opts.out !== undefined) {
-        const dir = path.dirname(path.resolve(opts.out));
-        if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw usage('--out', `the folder ${dir} does not exist`);
-        if (fs.statSync(opts.out, { throwIfNoEntry: false })?.isDirectory()) throw usage('--out', `${path.resolve(opts.out)} is a directory; name a file`);
-      }
+      checkOutFile(opts.out);
       const ctx = await openCliContext(opts);
       try {
         let rollup = await ctx.accounts.rollups.get(opts.month, revision);

@@ -1,8 +1,4 @@
-import * as echartsCharts from 'echarts/charts';
-import * as echartsComponents from 'echarts/components';
-import * as echartsCore from 'echarts/core';
-import * as echartsRenderers from 'echarts/renderers';
-import type * as ECharts from 'echarts/types/dist/echarts';
+import { initSvgChart } from './echarts-ssr.js';
 import { Eta } from 'eta';
 import { SECTOR_NAMES, STREAM_NAMES, type ReportModel } from './report-model.js';
 import { REPORT_TEMPLATE } from './template.js';
@@ -12,19 +8,6 @@ export const MAX_CHANGE_LINES = 40;
 
 const CLAIMED_COLOUR = '#2e7d32';
 const SOLD_COLOUR = '#e0a458';
-
-/*
- * ECharts 5's own entry types (`export =` and extensionless re-exports) do not resolve under
- * NodeNext, so the runtime modules are imported from their ESM entries and typed with the
- * self-contained bundled declaration file.
- */
-const echarts = echartsCore as unknown as Pick<typeof ECharts, 'init' | 'use'>;
-const modules = { ...echartsCharts, ...echartsComponents, ...echartsRenderers } as unknown as Record<string, Parameters<typeof ECharts.use>[0]>;
-echarts.use(['BarChart', 'GridComponent', 'LegendComponent', 'SVGRenderer'].map((name) => {
-  const m = modules[name];
-  if (!m) throw new Error(`echarts module ${name} not found`);
-  return m;
-}) as Parameters<typeof ECharts.use>[0]);
 
 const eta = new Eta({ autoEscape: true, autoTrim: [false, 'nl'], useWith: false, cache: false });
 const compiled = eta.compile(REPORT_TEMPLATE);
@@ -56,7 +39,7 @@ function barChart(bars: Bar[]): string | null {
   if (bars.length === 0 || bars.every((b) => b.claimed === 0 && b.sold === 0)) return null;
   const width = 340;
   const height = Math.max(150, 70 + bars.length * 34);
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
+  const chart = initSvgChart(width, height);
   try {
     const round3 = (x: number) => Math.round(x * 1000) / 1000;
     const anySold = bars.some((b) => b.sold !== 0);

@@ -152,7 +152,7 @@ describe('command line usage errors: the flag and the reason, exit 2, nothing ch
       [['devices', 'add', '--bogus'], /unknown option '--bogus'/],
       [['devices', 'list', 'extra'], /too many arguments/],
       [['rollup'], /required option '--month <YYYY-MM>' not specified/],
-      [['report', '--format', 'csv'], /required option '--month <YYYY-MM>' not specified/],
+      [['report', '--format', 'csv'], /--month: required: --month YYYY-MM for a month's report, or --year YYYY for the annual report/],
       [['factors', 'add', '--name', 'grid_ef', '--value', '0.5', '--unit', 'kgCO2e/kWh'], /required option '--source <citation>' not specified/],
       [['measures', 'add', '--id', 'x-y'], /required option '--name <name>' not specified/],
       [['start', '--bogus'], /unknown option '--bogus'/],
