@@ -7,14 +7,14 @@ import type { InfluxSettings } from '../store/open-store.js';
  * Names and defaults are those of docs/contract.md ("Processes and ports").
  */
 
-const port = (name: string, dflt: number) =>
+const port = (name: string, dflt: number, zero = 'pick a free port') =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v.trim() === '') return dflt;
       if (!/^\d+$/.test(v.trim())) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be a port number 0-65535 (0 = pick a free port), got "${v}"` });
+        ctx.addIssue({ code: 'custom', message: `${name} must be a port number 0-65535 (0 = ${zero}), got "${v}"` });
         return z.NEVER;
       }
       const n = Number(v);
@@ -26,7 +26,7 @@ const port = (name: string, dflt: number) =>
     });
 
 /** A listener that may be switched off: "0" means "pick a free port" for required ones, but "off" here. */
-const optionalPort = port;
+const optionalPort = (name: string, dflt: number) => port(name, dflt, 'off');
 
 const flag = (name: string, dflt: boolean) =>
   z

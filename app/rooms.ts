@@ -7,14 +7,19 @@ import { DeviceRegistry } from '../devices/registry.js';
 import { topicFor } from '../devices/topics.js';
 import { DemoRunner } from '../devices/simulators/demo-runner.js';
 import { NodeRedRoom } from '../flows/nodered-room.js';
+import { DeviceStatusBoard } from '../ingest/device-status.js';
 import { StoreFeedback } from '../ingest/feedback.js';
 import { Ingest } from '../ingest/ingest.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import { Quarantine } from '../ingest/quarantine.js';
+import { CsvImportSource } from '../ingest/sources/csv-import.js';
 import { EmbeddedSource } from '../ingest/sources/embedded.js';
 import { defaultIngestClientId, ExternalSource } from '../ingest/sources/external.js';
+import { createModbusMetrics } from '../ingest/sources/modbus/metrics.js';
+import { ModbusSource } from '../ingest/sources/modbus/source.js';
+import { OcppSource } from '../ingest/sources/ocpp/room.js';
 import type { IngestSource } from '../ingest/sources/source.js';
-import { roomsHealth, type Room } from '../lib/rooms.js';
+import { roomsHealth, roomsPorts, type Room } from '../lib/rooms.js';
 import { StateRoom } from '../lib/state-db.js';
 import { createStoreMetrics } from '../store/metrics.js';
 import { openReadingStore } from '../store/open-store.js';
@@ -72,6 +77,19 @@ export function buildRooms(config: Config, log: Logger, metrics: Registry, admin
   /** Where simulated devices and operators' flows publish: the embedded broker, or the external one. */
   const mqttUrl = () => (broker ? `mqtt://127.0.0.1:${broker.ports().mqtt}` : config.mqttUrl!);
 
+  // The connection state of devices the service reaches itself (OCPP, Modbus), published retained on their `status` topics.
+  const statusBoard = new DeviceStatusBoard({ publishRetained: (topic, text) => broker?.publish(topic, text, { qos: 1, retain: true }) });
+  // Devices the service polls over Modbus TCP (params.modbus: SunSpec or a register map), through the same pipeline.
+  const modbus = new ModbusSource({ registry, pipeline: ingest.pipeline, statusBoard, metrics: createModbusMetrics(metrics), log: log.child({ room: 'modbus' }) });
+  // Chargers speaking OCPP 1.6J to the central system (`ws://host:port/ocpp/{charger id}`), through the same pipeline; 0 = off.
+  const ocpp =
+    config.ocppPort !== 0
+      ? new OcppSource(
+          { host: config.host, port: config.ocppPort },
+          { pipeline: ingest.pipeline, registry, quarantine, statusBoard, state: state.db, metrics, log: log.child({ room: 'ocpp' }) },
+        )
+      : undefined;
+
   const accounting = new AccountingRoom({
     state: state.db,
     store,
@@ -82,13 +100,18 @@ export function buildRooms(config: Config, log: Logger, metrics: Registry, admin
     log: log.child({ room: 'accounting' }),
   });
 
-  const rooms: Room[] = [state, new StoreRoom(store), ingest, ...(broker ? [broker] : []), source, accounting];
+  // CSV backfill through the same pipeline (POST /api/devices/:id/import, `netzero import`): stopped before ingest drains.
+  const csvImport = new CsvImportSource({ registry, pipeline: ingest.pipeline, quarantine, metrics: ingestMetrics, log: log.child({ room: 'ingest' }), stored: store });
+
+  const rooms: Room[] = [state, new StoreRoom(store), ingest, ...(broker ? [broker] : []), source, ...(ocpp ? [ocpp] : []), modbus, csvImport, accounting];
   rooms.push(
     new HttpRoom(
       {
         registry,
         store,
         quarantine,
+        statusBoard,
+        imports: csvImport,
         metrics,
         accounts: accounting.accounts,
         log: log.child({ room: 'http' }),
@@ -103,20 +126,21 @@ export function buildRooms(config: Config, log: Logger, metrics: Registry, admin
       { host: config.host, port: config.httpPort },
     ),
   );
-  if (config.noderedPort !== 0) rooms.push(noderedRoom(config, log, adminToken, mqttUrl));
-  if (config.ocppPort !== 0) log.warn('the OCPP endpoint is not part of this version yet; NETZERO_OCPP_PORT is ignored');
+  // operators' flows reach the HTTP API (netzero-summary) on the port the HTTP room took
+  const httpUrl = () => `http://127.0.0.1:${roomsPorts(rooms).http}`;
+  if (config.noderedPort !== 0) rooms.push(noderedRoom(config, log, adminToken, mqttUrl, httpUrl));
   if (config.demo) rooms.push(demoRoom(config, log, registry, mqttUrl));
   return rooms;
 }
 
 /** Node-RED is for operators' adapters, never on the write path: if it fails to start, the service stays up without it. */
-function noderedRoom(config: Config, log: Logger, adminToken: string, mqttUrl: () => string): Room {
+function noderedRoom(config: Config, log: Logger, adminToken: string, mqttUrl: () => string, httpUrl: () => string): Room {
   let nodered: NodeRedRoom | undefined;
   let port: number | undefined;
   return {
     name: 'flows',
     async start() {
-      nodered = new NodeRedRoom({ port: config.noderedPort, host: config.host, dataDir: config.dataDir, logger: log.child({ room: 'flows' }), mqttUrl: mqttUrl(), adminToken });
+      nodered = new NodeRedRoom({ port: config.noderedPort, host: config.host, dataDir: config.dataDir, logger: log.child({ room: 'flows' }), mqttUrl: mqttUrl(), httpUrl: httpUrl(), adminToken });
       port = await nodered.start().catch(() => undefined);
     },
     stop: async () => nodered?.stop(),

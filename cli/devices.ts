@@ -26,10 +26,29 @@ function paramsOf(flags: string[], errors: string[]): Record<string, unknown> {
       continue;
     }
     const [key, value] = parseParamFlag(flag);
-    if (Object.hasOwn(params, key)) errors.push(`--param ${key}: given twice`);
-    else params[key] = value;
+    const problem = setParam(params, key, value);
+    if (problem) errors.push(`--param ${key}: ${problem}`);
   }
   return params;
+}
+
+/**
+ * Sets `key` in `params`; a dotted key sets a nested one (`modbus.host=10.0.0.5` → params.modbus.host).
+ * Returns why it cannot be set, or null.
+ */
+function setParam(params: Record<string, unknown>, key: string, value: unknown): string | null {
+  const path = key.split('.');
+  if (path.some((p) => p === '' || p === '__proto__' || p === 'constructor' || p === 'prototype')) return 'each part of a dotted key must be a name (modbus.host=…)';
+  let into = params;
+  for (const [i, part] of path.slice(0, -1).entries()) {
+    const next = Object.hasOwn(into, part) ? into[part] : (into[part] = {});
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) return `${path.slice(0, i + 1).join('.')} is already given as a value`;
+    into = next as Record<string, unknown>;
+  }
+  const last = path[path.length - 1]!;
+  if (Object.hasOwn(into, last)) return typeof into[last] === 'object' ? `${key} is already given as an object (${key}.…)` : 'given twice';
+  into[last] = value;
+  return null;
 }
 
 /**
@@ -50,7 +69,7 @@ export function registerDeviceCommands(program: Command): void {
     .option('--name <name>', 'a human name')
     .option('--id <id>', 'choose the device id instead of a generated one')
     .option('--role <role>', '"viewer" creates a read-only MQTT user instead of a device')
-    .option('--param <key=value>', 'a method setting, repeatable (nameplate_kw=100, counter_max=99999, vehicle_class=scooter, …)', collect, [])
+    .option('--param <key=value>', 'a method setting, repeatable (nameplate_kw=100, counter_max=99999, vehicle_class=scooter, …); a dotted key sets a nested one (modbus.host=10.0.0.5, modbus.poll_s=60)', collect, [])
     .option('--data-dir <dir>', 'data directory (default: NETZERO_DATA_DIR or ./data)')
     .option('--json', 'print JSON')
     .action(

@@ -6,6 +6,7 @@ import { registerMeasureCommands } from './measures.js';
 import { registerReportCommand } from './report.js';
 import { registerRollupCommand } from './rollup.js';
 import { registerSimulateCommand } from './simulate.js';
+import { registerImportCommand } from './import.js';
 import { registerStartCommand } from './start.js';
 
 /** `netzero …`: the command line of the contract. Each command lives in its own file here. */
@@ -26,6 +27,7 @@ registerReportCommand(program);
 registerFactorCommands(program);
 registerMeasureCommands(program);
 registerSimulateCommand(program);
+registerImportCommand(program);
 
 /** Exit codes: 0 done (and --help), 2 a usage error (nothing was changed), 1 a failure. */
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../app/config.js';
 import { createLogger } from '../app/logger.js';
 import { Service } from '../app/service.js';
+import { readyLine } from './ready-line.js';
 
 export function registerStartCommand(program: Command): void {
   program
@@ -42,13 +43,7 @@ export function registerStartCommand(program: Command): void {
       process.on('SIGINT', () => shutdown('SIGINT'));
       try {
         const ports = await service.start();
-        const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
-        process.stderr.write(
-          `netzero ready: dashboard http://${host}:${ports.http}/` +
-            (ports.mqtt ? `  mqtt://${host}:${ports.mqtt}` : `  (ingest from ${config.mqttUrl})`) +
-            (ports.ws ? `  ws://${host}:${ports.ws}/mqtt` : '') +
-            `  data ${config.dataDir}\n`,
-        );
+        process.stderr.write(readyLine(ports, config));
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
         const reason = e.code === 'EADDRINUSE' ? `a port is already in use (${e.message}); set the NETZERO_*_PORT settings` : e.message;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { modbusParamsSchema } from './modbus/params.js';
 
 /**
  * Per-device method settings (`params` in the contract). Known keys are validated; any other key is
@@ -65,6 +66,8 @@ export const deviceParamsSchema = z.looseObject({
     .max(100_000, { error: 'must be at most 100000 (readings per second)' })
     .optional(),
   sold_as_credits: z.boolean({ error: 'must be true or false' }).optional(),
+  /** a device the service polls over Modbus TCP (SunSpec, or a register map): devices/modbus/params.ts */
+  modbus: modbusParamsSchema.optional(),
 }, { error: 'must be an object of method settings ({"nameplate_kw":50,…})' });
 export type DeviceParams = z.infer<typeof deviceParamsSchema>;
 

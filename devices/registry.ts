@@ -6,6 +6,7 @@ import { generateSecret, hashSecret, hashSecretNow, needsRehash, verifySecret } 
 import { KINDS, SECTORS, type Kind, type Sector } from './kinds.js';
 import type { FieldError } from './payload.js';
 import { deviceParamsSchema, type DeviceParams } from './params.js';
+import { modbusKindProblems } from './modbus/params.js';
 import { ID_PATTERN, topicFor } from './topics.js';
 
 const idField = (what: string) =>
@@ -44,6 +45,9 @@ export const newDeviceSchema = z.strictObject({
     .optional(),
   name: text(200).optional(),
   params: deviceParamsSchema.optional(),
+}).superRefine((d, ctx) => {
+  // params.modbus against the kind: SunSpec models exist for some kinds only; a register map fills the kind's fields
+  if (d.params?.modbus) for (const p of modbusKindProblems(d.kind, d.params.modbus)) ctx.addIssue({ code: 'custom', path: ['params', 'modbus', ...p.path], message: p.message });
 });
 
 /** `{"role":"viewer"}`: a read-only MQTT user that may subscribe to netzero/v1/#. Strict, like a device. */
@@ -297,6 +301,7 @@ function toDevice(row: NonNullable<Row>): Device {
 export class DeviceRegistry {
   private cache = new Map<string, { at: number; device: Device | null; hash: string | null }>();
   private readonly db: Kysely<Tables>;
+  private readonly registered = new Set<(id: string) => void>();
 
   constructor(state: StateDb) {
     this.db = state;
@@ -336,6 +341,17 @@ export class DeviceRegistry {
       throw err;
     }
     this.cache.delete(row.id);
+    for (const fn of this.registered) fn(row.id);
+  }
+
+  /**
+   * Calls `fn` with the id of each device or viewer registered through this registry (the service's own
+   * `POST /api/devices`); one registered by another process (the CLI) is seen only by reading the list
+   * again. Returns a function that removes `fn`.
+   */
+  onRegistered(fn: (id: string) => void): () => void {
+    this.registered.add(fn);
+    return () => this.registered.delete(fn);
   }
 
   private insertRow(row: {

@@ -20,6 +20,8 @@ export interface NodeRedRoomOptions {
   logger: Logger;
   /** the broker flows should publish to, offered to function nodes as `global.get('netzero').mqttUrl` */
   mqttUrl?: string;
+  /** the service's HTTP API, offered as `global.get('netzero').httpUrl` (netzero-summary reads it) */
+  httpUrl?: string;
   /**
    * Protect the editor and admin API: user `admin` with this password, or `Authorization: Bearer <token>`.
    * Without it, anyone who reaches the port can edit and deploy flows (which can run code).
@@ -45,6 +47,9 @@ interface NodeRedRuntime {
   readonly httpNode: Handler;
 }
 
+/** Environment variables the room sets for flows (unless already set): `${NETZERO_FLOWS_MQTT_URL}` in a node's property. */
+export const FLOW_ENV = { mqttUrl: 'NETZERO_FLOWS_MQTT_URL', httpUrl: 'NETZERO_FLOWS_HTTP_URL' } as const;
+
 /** Node-RED is one runtime per process: whether a room holds it. */
 let runtimeHeld = false;
 
@@ -54,6 +59,8 @@ export class NodeRedRoom {
   private starting?: Promise<number>;
   private stopping?: Promise<void>;
   private holdsRuntime = false;
+  /** the FLOW_ENV variables this room set (and removes at stop) */
+  private readonly envSet: string[] = [];
   private readonly log: Logger;
   /** the bound port, once started */
   port?: number;
@@ -91,10 +98,13 @@ export class NodeRedRoom {
       port: opts.port,
       host: opts.host,
       mqttUrl: opts.mqttUrl,
+      httpUrl: opts.httpUrl,
       adminToken: opts.adminToken,
       nodesDir: opts.nodesDir,
       credentialSecret: loadOrCreateCredentialSecret(nodeRedUserDir(opts.dataDir)),
     });
+
+    this.setFlowEnv();
 
     // Loaded here, not at import: a service with Node-RED off never pays for it.
     const require = createRequire(import.meta.url);
@@ -128,6 +138,20 @@ export class NodeRedRoom {
     return this.port;
   }
 
+  /**
+   * The service's addresses as environment variables for flows' `${NETZERO_FLOWS_…}` properties (a core
+   * `mqtt-broker` node cannot read the global context). Node-RED reads them from this process's
+   * environment; one set by the user is left as it is.
+   */
+  private setFlowEnv(): void {
+    const vars: Record<string, string | undefined> = { [FLOW_ENV.mqttUrl]: this.opts.mqttUrl, [FLOW_ENV.httpUrl]: this.opts.httpUrl };
+    for (const [name, value] of Object.entries(vars)) {
+      if (value === undefined || process.env[name] !== undefined) continue;
+      process.env[name] = value;
+      this.envSet.push(name);
+    }
+  }
+
   /** Stop the flows and close the port. Safe to call whether or not start() succeeded. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
@@ -154,6 +178,7 @@ export class NodeRedRoom {
         server.closeAllConnections();
       });
     }
+    for (const name of this.envSet.splice(0)) delete process.env[name];
     if (this.holdsRuntime) {
       this.holdsRuntime = false;
       runtimeHeld = false;

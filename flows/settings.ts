@@ -9,7 +9,11 @@ import { fileURLToPath } from 'node:url';
  * `loadOrCreateCredentialSecret`, which is the one function that touches the disk.
  */
 
-/** Where the project's own nodes are: the SOURCE folder flows/nodes (tsc does not copy .html files to dist/). */
+/**
+ * Where the project's own nodes are: the SOURCE folder flows/nodes (tsc does not copy .html files to dist/).
+ * It is a Node-RED module (its package.json has a "node-red" section), so Node-RED 4 loads it as one
+ * when it is the `nodesDir`, examples/ included (flows/README.md, "How the examples are packaged").
+ */
 export function projectNodesDir(from: string = import.meta.url): string {
   return path.join(repoRoot(from), 'flows', 'nodes');
 }
@@ -60,6 +64,8 @@ export interface NodeRedSettingsInput {
   credentialSecret: string;
   /** URL of the broker flows should publish to (the embedded one, or NETZERO_MQTT_URL) */
   mqttUrl?: string;
+  /** base URL of the service's HTTP API (`http://127.0.0.1:8080`), for netzero-summary */
+  httpUrl?: string;
   /**
    * When set, the editor and admin API need it: log in as `admin` with this password, or send
    * `Authorization: Bearer <token>` to the admin API. Without it the editor is open to anyone who reaches the port.
@@ -109,7 +115,7 @@ export function nodeRedSettings(input: NodeRedSettingsInput): NodeRedSettings {
       palette: {
         categories: {
           order: [NODE_CATEGORY, 'common', 'function', 'network', 'sequence', 'parser', 'storage'],
-          descriptions: { [NODE_CATEGORY]: 'Project nodes: check readings against the netzero device contract' },
+          descriptions: { [NODE_CATEGORY]: 'Project nodes: publish readings as a device, checked against the netzero contract; the live summary' },
         },
       },
       projects: { enabled: false },
@@ -117,7 +123,7 @@ export function nodeRedSettings(input: NodeRedSettingsInput): NodeRedSettings {
     },
     exportGlobalContextKeys: false,
     functionGlobalContext: {
-      netzero: { ...(input.mqttUrl ? { mqttUrl: input.mqttUrl } : {}), topicRoot: 'netzero/v1' },
+      netzero: { ...(input.mqttUrl ? { mqttUrl: input.mqttUrl } : {}), ...(input.httpUrl ? { httpUrl: input.httpUrl } : {}), topicRoot: 'netzero/v1' },
     },
     mqttReconnectTime: 15_000,
     debugMaxLength: 1000,

@@ -8,6 +8,7 @@ import type { StoredReading } from './reading.js';
 import type { GroupCommitter, RefusedReading } from './group-commit.js';
 import type { IngestMetrics } from './metrics.js';
 import type { Quarantine } from './quarantine.js';
+import { rejectionsOf, type ReadingRejection } from './rejections.js';
 
 /** Sends a JSON message to a device's `errors` topic; provided by the source (embedded or external broker). */
 export type ErrorPublisher = (topic: string, message: object) => void;
@@ -25,12 +26,21 @@ export interface IncomingMessage {
    * (an external broker's subscription) cannot, so its over-limit messages are refused at once.
    */
   mayWait?: boolean;
+  /**
+   * Whether the per-device rate limit applies (default true). It guards the service against a device
+   * flooding it; a CSV import is an operator's deliberate backfill with bounds of its own (one import per
+   * device at a time, batches of at most 1,000 readings sent one after another: ingest/sources/csv-import.ts),
+   * and a year of 15-minute data at 100 readings/s would take six minutes or be refused.
+   */
+  rateLimited?: boolean;
 }
 
 /** What the pipeline did with one message; `durable` is true once everything in it is stored or quarantined. */
 export interface AcceptResult {
   accepted: number;
   rejected: number;
+  /** the readings refused, by index in the batch (null: the whole message), with why: for a source that reports per reading (the CSV import) */
+  rejections?: ReadingRejection[];
 }
 
 /**
@@ -74,7 +84,7 @@ export class IngestPipeline {
     const parsed = parsePayload(device.kind, msg.payload, receivedAt.getTime());
     const count = parsed.readings.length + parsed.rejections.length;
     metrics.readingsIn.inc(count);
-    const limit = this.deps.limiter.reserve(device.id, rateLimitOf(device.params), Math.max(1, count), msg.mayWait === true);
+    const limit = msg.rateLimited === false ? { waitMs: 0 } : this.deps.limiter.reserve(device.id, rateLimitOf(device.params), Math.max(1, count), msg.mayWait === true);
     if ('refused' in limit) {
       metrics.rejected.inc({ reason: 'rate_limited' }, count);
       this.tellDevice(device, msg, receivedAt, { accepted: 0, rejected: count, errors: [{ field: 'payload', reason: limit.refused }], quarantine_ids: [] });
@@ -98,7 +108,7 @@ export class IngestPipeline {
       parsed.rejections.length > 0 ? this.rejectReadings(msg, device, receivedAt, parsed.rejections, stored.length) : undefined,
     ]);
     if (outcome.refused.length > 0) await this.refusedByStore(msg, device, receivedAt, stored, outcome.refused);
-    return { accepted: stored.length - outcome.refused.length, rejected: parsed.rejections.length + outcome.refused.length };
+    return { accepted: stored.length - outcome.refused.length, rejected: parsed.rejections.length + outcome.refused.length, rejections: rejectionsOf(parsed, outcome.refused) };
   }
 
   /**

@@ -12,6 +12,7 @@ import { MONTH_PATTERN, monthOf, thisMonthSoFar } from '../../accounting/periods
 import { STREAMS } from '../../accounting/streams/index.js';
 import { zodToFieldErrors, type FieldError } from '../../devices/payload.js';
 import { DuplicateIdError, keyAsField, parseRegistration, type DeviceRegistry } from '../../devices/registry.js';
+import type { DeviceStatusBoard } from '../../ingest/device-status.js';
 import type { Quarantine } from '../../ingest/quarantine.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -20,11 +21,18 @@ import type { ReadingStore } from '../../store/types.js';
 import { LiveSummary } from './live.js';
 import { HttpError, QueryBudget } from './query-budget.js';
 import { registerReviewRoutes } from './review-routes.js';
+import { registerReportRoutes } from './report-routes.js';
+import { registerImportRoutes } from './import-routes.js';
+import type { CsvImportSource } from '../../ingest/sources/csv-import.js';
 
 export interface HttpDeps {
   registry: DeviceRegistry;
   store: ReadingStore;
   quarantine: Quarantine;
+  /** the connection state of devices the service reaches itself (OCPP chargers, Modbus devices) */
+  statusBoard: DeviceStatusBoard;
+  /** CSV backfill (`POST /api/devices/:id/import`, app/http/import-routes.ts): the ingest source that runs imports */
+  imports?: CsvImportSource;
   /** the service's metrics registry, every room's metrics on it */
   metrics: Registry;
   log: Logger;
@@ -213,6 +221,8 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
 
   app.get('/api/devices', { preHandler: requireAdmin }, async () => deps.registry.list());
 
+  app.get('/api/devices/status', { preHandler: requireAdmin }, async () => deps.statusBoard.list());
+
   app.get('/api/summary', async (req, reply) => {
     const q = windowQuery.safeParse(req.query);
     if (!q.success) return badRequest(reply, q.error, 'query');
@@ -280,6 +290,8 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   });
 
   registerReviewRoutes(app, { accounts: deps.accounts, requireAdmin, budget, time: timeParam, restateForReview: deps.restateForReview });
+  registerReportRoutes(app, { accounts: deps.accounts, budget, timeZone: deps.timeZone });
+  registerImportRoutes(app, { imports: deps.imports, store: deps.store, requireAdmin, log: deps.log });
 
   app.get('/api/live', (req, reply) => {
     reply.raw.writeHead(200, {

@@ -5,50 +5,11 @@
  * The validation is the service's own: the compiled dist/devices/payload.js (`npm run build`), loaded
  * with import() so the node and the pipeline can never disagree about what a valid reading is.
  */
-/* global require, module, __dirname, Buffer */
+/* global require, module */
 /* eslint-disable @typescript-eslint/no-require-imports -- Node-RED loads nodes with require() */
 'use strict';
 
-const path = require('node:path');
-const fs = require('node:fs');
-const { pathToFileURL } = require('node:url');
-
-const KINDS = ['smart_meter', 'pv_inverter', 'biogas', 'ev_charger'];
-
-function repoRoot() {
-  let dir = __dirname;
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) return null;
-    dir = up;
-  }
-}
-
-/** The compiled contract modules, loaded once per process. */
-let contract;
-function loadContract() {
-  contract ??= (async () => {
-    const root = repoRoot();
-    if (!root) throw new Error('cannot find the netzero project root (no package.json above flows/nodes)');
-    const file = (rel) => path.join(root, 'dist', 'devices', rel);
-    for (const rel of ['payload.js', 'topics.js']) {
-      if (!fs.existsSync(file(rel))) throw new Error(`${file(rel)} is missing: run \`npm run build\` in ${root}`);
-    }
-    const [payload, topics] = await Promise.all([import(pathToFileURL(file('payload.js')).href), import(pathToFileURL(file('topics.js')).href)]);
-    return { parsePayload: payload.parsePayload, topicFor: topics.topicFor, ID_PATTERN: topics.ID_PATTERN };
-  })();
-  // a failed load is retried on the next message (e.g. after `npm run build`)
-  contract.catch(() => (contract = undefined));
-  return contract;
-}
-
-/** msg.payload as text: a string as is, a Buffer decoded, anything else as JSON. */
-function payloadText(payload) {
-  if (typeof payload === 'string') return payload;
-  if (Buffer.isBuffer(payload)) return payload.toString('utf8');
-  return JSON.stringify(payload) ?? '';
-}
+const { KINDS, loadContract, payloadText } = require('./lib/contract.cjs');
 
 /** The readings that passed, in the form they were sent (a single reading, or a smaller batch). */
 function acceptedText(text, rejections) {

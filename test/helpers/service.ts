@@ -12,7 +12,7 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
 export interface RunningService {
   dataDir: string;
-  ports: { mqtt?: number; ws?: number; http: number; nodered?: number };
+  ports: { mqtt?: number; ws?: number; http: number; nodered?: number; ocpp?: number };
   base: string;
   proc: ChildProcess;
   output: () => string;

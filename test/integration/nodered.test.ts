@@ -44,7 +44,7 @@ const readingsOf = async (id: string) => (await svc.api<ReadingOut[]>('GET', `/a
 
 /** The vendor adapter of the shipped example flow, so the example's code is what is tested. */
 function exampleAdapter(): string {
-  const flow = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows/examples/vendor-inverter.json'), 'utf8')) as FlowNode[];
+  const flow = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows/nodes/examples/vendor-inverter-json.json'), 'utf8')) as FlowNode[];
   const fn = flow.find((n) => n.type === 'function' && n.name === 'vendor → contract');
   if (!fn?.func) throw new Error('the example flow has no "vendor → contract" function node');
   return fn.func;
