@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { openAccounts } from '../../accounting/accounts.js';
 import { loadBudget } from '../../accounting/budget/budget.js';
 import type { FactorVersion } from '../../accounting/factors/types.js';
 import type { LedgerRow } from '../../accounting/ledger/device-row.js';
@@ -340,5 +343,38 @@ describe('annual report revisions', () => {
     expect(view2.revision.change_lines).toEqual(['2025-01: rollup revision 1 → rollup revision 2']);
     expect(view2.revision.history.map((x) => x.change_lines)).toEqual([[], ['2025-01: rollup revision 1 → rollup revision 2']]);
     expect(await annual.get(2025, 3)).toBeUndefined();
+  });
+  it('a changed budget file (targets, caps) gives a new revision that says so; the old one stays as it was', async () => {
+    h = await openHarness();
+    await h.addDevice({ id: 'bud-pv', kind: 'pv_inverter', sector: 'residential_commercial', measure: 'rooftop-pv', params: { nameplate_kw: 100 } });
+    await h.write([
+      { device: 'bud-pv', ts: '2025-03-01T00:00:00', seq: 1, energy_kwh: 0 },
+      { device: 'bud-pv', ts: '2025-03-20T00:00:00', seq: 2, energy_kwh: 1000 },
+    ]);
+    await h.accounts.rollups.compute('2025-03', 'manual');
+    const first = (await h.accounts.annual.current(2025))!;
+    expect(first.report.revision).toBe(1);
+    const capBefore = first.report.model.sectors.find((x) => x.sector === 'residential_commercial')!.cap_tco2e;
+
+    // the same data dir read with an edited budget file: residential_commercial's cap raised by 1,000 t
+    const edited = JSON.parse(fs.readFileSync(path.resolve('accounting/budget/kaohsiung-2027-2028.json'), 'utf8')) as { sectors: Array<{ id: string; budget_tco2e: number; budget_10kt: number }> };
+    const sector = edited.sectors.find((x) => x.id === 'residential_commercial')!;
+    sector.budget_tco2e += 1000;
+    sector.budget_10kt = Math.round((sector.budget_10kt + 0.1) * 100) / 100;
+    const budgetFile = path.join(h.dir, 'budget-edited.json');
+    fs.writeFileSync(budgetFile, JSON.stringify(edited));
+    const other = await openAccounts({ state: h.state, store: h.store, registry: h.registry, tz: h.tz, gwpSet: 'ar5', budgetFile });
+    const second = (await other.annual.current(2025))!;
+    expect(second.created).toBe(true);
+    expect(second.report.revision).toBe(2);
+    expect(second.report.changes).toHaveLength(1);
+    expect(second.report.changes[0]).toMatchObject({ what: 'budget', from: first.report.basis.budget, to: second.report.basis.budget });
+    expect(second.report.basis.budget).toMatch(/^[0-9a-f]{12}$/);
+    expect(second.report.basis.budget).not.toBe(first.report.basis.budget);
+    expect(second.report.model.sectors.find((x) => x.sector === 'residential_commercial')!.cap_tco2e).toBe(capBefore! + 1000);
+    expect((await other.annual.current(2025))!.created).toBe(false);
+    expect((await h.accounts.annual.get(2025, 1))!.model.sectors.find((x) => x.sector === 'residential_commercial')!.cap_tco2e).toBe(capBefore);
+    // back on the original file: that is a change too
+    expect((await h.accounts.annual.current(2025))!.report).toMatchObject({ revision: 3, changes: [{ what: 'budget' }] });
   });
 });

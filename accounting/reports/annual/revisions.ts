@@ -7,7 +7,7 @@ import type { AnnualModel } from './model.js';
  * Revisions of the annual report. A report is computed from the latest revision of every rolled-up
  * month of the year; what it was computed from is its **basis** (each month's rollup revision, the
  * factor registry's stamp, the newest review decision on the year's held-out intervals, the measures
- * added to the system). Asking for the report computes the basis (cheap: a few counts): the same basis
+ * added to the system, and a fingerprint of the budget file the targets and caps come from). Asking for the report computes the basis (cheap: a few counts): the same basis
  * as the latest stored revision → that revision is served as stored; another one → the model is
  * computed and stored as the next revision. Stored revisions are never changed: a year whose months
  * are restated later gets a new revision, and the old one stays readable as it was.
@@ -17,6 +17,8 @@ import type { AnnualModel } from './model.js';
  * transaction of the state database, as monthly rollups do. Every part of a basis only grows (rollup
  * revisions, factor versions, decisions and added measures are only ever added), so a computation
  * whose basis is older than the stored latest one in any part never lands on top of it: it is redone.
+ * The budget fingerprint is the one part that does not grow: a different budget file is a change, never
+ * "older" (a revision computed before the switch still lands, and the next request records the switch).
  */
 
 export interface AnnualBasis {
@@ -28,15 +30,17 @@ export interface AnnualBasis {
   review_decision: number;
   /** measures added with `netzero measures add`, sorted */
   measures: string[];
+  /** the budget file's fingerprint (sha256 of its content, 12 hex digits); absent in revisions stored before it was recorded */
+  budget?: string;
 }
 
 /** One difference between the bases of two revisions. */
 export interface AnnualChange {
-  what: 'month' | 'factors' | 'reviews' | 'measures';
+  what: 'month' | 'factors' | 'reviews' | 'measures' | 'budget';
   /** for `month`: which */
   month?: string;
-  from: number | string[] | null;
-  to: number | string[] | null;
+  from: number | string | string[] | null;
+  to: number | string | string[] | null;
 }
 
 export interface AnnualReportsTable {
@@ -45,7 +49,7 @@ export interface AnnualReportsTable {
   created_at: string;
   /** JSON [{month, revision}] */
   months: string;
-  /** JSON: the rest of the basis (factor_stamp, review_decision, measures) */
+  /** JSON: the rest of the basis (factor_stamp, review_decision, measures, budget) */
   basis: string;
   /** JSON AnnualChange[]: what differs from the previous revision */
   changes: string;
@@ -101,12 +105,15 @@ const MAX_ATTEMPTS = 5;
 const rolledUp = (b: AnnualBasis) => b.months.some((m) => m.revision !== null);
 
 export function sameBasis(a: AnnualBasis, b: AnnualBasis): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b)) && !budgetChanged(a, b);
 }
 
 function canonical(b: AnnualBasis): AnnualBasis {
   return { months: b.months.map((m) => ({ month: m.month, revision: m.revision })), factor_stamp: b.factor_stamp, review_decision: b.review_decision, measures: [...b.measures].sort() };
 }
+
+/** A revision stored before the fingerprint was recorded is taken to have used the budget in force. */
+const budgetChanged = (prev: AnnualBasis, next: AnnualBasis) => prev.budget !== undefined && next.budget !== undefined && prev.budget !== next.budget;
 
 /** `next` is at least as new as `prev` in every part (every part only grows). */
 export function notOlder(next: AnnualBasis, prev: AnnualBasis): boolean {
@@ -131,6 +138,7 @@ export function diffBasis(prev: AnnualBasis, next: AnnualBasis): AnnualChange[] 
   if (prev.review_decision !== next.review_decision) out.push({ what: 'reviews', from: prev.review_decision, to: next.review_decision });
   const added = next.measures.filter((id) => !prev.measures.includes(id));
   if (added.length > 0) out.push({ what: 'measures', from: prev.measures, to: added });
+  if (budgetChanged(prev, next)) out.push({ what: 'budget', from: prev.budget!, to: next.budget! });
   return out;
 }
 
@@ -145,6 +153,8 @@ export function annualChangeLine(c: AnnualChange): string {
       return `review decisions on held-out intervals: newest #${String(c.from)} → #${String(c.to)}`;
     case 'measures':
       return `measures added to the system: ${(c.to as string[]).join(', ')}`;
+    case 'budget':
+      return `budget file (targets and caps): ${String(c.from)} → ${String(c.to)} (its content changed)`;
   }
 }
 

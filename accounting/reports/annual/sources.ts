@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { DeviceRegistry } from '../../../devices/registry.js';
 import type { ReadingStore, Window } from '../../../store/types.js';
 import type { Budget } from '../../budget/budget.js';
@@ -69,6 +70,7 @@ export function annualBudget(b: Budget): AnnualBudget {
 }
 
 export function annualSources(deps: AnnualSourceDeps): AnnualSources {
+  const budgetFingerprint = createHash('sha256').update(JSON.stringify(deps.budget)).digest('hex').slice(0, 12);
   return {
     async basis(year: number): Promise<AnnualBasis> {
       const months = [];
@@ -79,6 +81,7 @@ export function annualSources(deps: AnnualSourceDeps): AnnualSources {
         factor_stamp: await deps.factors.stamp(),
         review_decision: newest?.id ?? 0,
         measures: (await deps.registry.addedMeasures()).map((m) => m.id).sort(),
+        budget: budgetFingerprint,
       };
     },
 
