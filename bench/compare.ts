@@ -1,0 +1,223 @@
+/**
+ * Side-by-side benchmark (issue: city-scale speed): each figure of the project is measured in the same
+ * run as its reference, with the same publishers (MQTT.js, in their own processes), so the ratio holds on
+ * a noisy machine. See bench/README.md.
+ *
+ *   npm run bench:compare                         # 3 runs of each pair, medians
+ *   BENCH_RUNS=5 BENCH_QOS0_PER_DEVICE=2000 npm run bench:compare
+ *
+ * Figures:
+ * - qos0: readings/s validated and durable in the embedded store, against Debian's Mosquitto relaying
+ *   the same messages from the same publishers to one subscriber;
+ * - qos1: readings/s acknowledged after the commit, 50 devices one message in flight each, against bare
+ *   aedes (no auth, no processing) acknowledging the same publishes.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
+import { startMosquitto } from '../test/helpers/mosquitto.js';
+import { registerDevice, startService, waitFor, type RunningService } from '../test/helpers/service.js';
+import type { PublisherSettings } from './publisher.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const DEVICES = Number(process.env.BENCH_DEVICES ?? 50);
+const PUBLISHERS = Number(process.env.BENCH_PUBLISHERS ?? 2);
+const QOS0_PER_DEVICE = Number(process.env.BENCH_QOS0_PER_DEVICE ?? 1000);
+const QOS1_PER_DEVICE = Number(process.env.BENCH_QOS1_PER_DEVICE ?? 400);
+const TIMEOUT_MS = 180_000;
+
+type Device = PublisherSettings['devices'][number];
+
+interface Measured {
+  readings: number;
+  seconds: number;
+  per_s: number;
+  p50_ms?: number | null;
+  p99_ms?: number | null;
+  /** readings that did not arrive (QoS 0 may drop) */
+  missing?: number;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Starts the publisher processes with the devices split between them; resolves once all are connected. */
+async function publishers(url: string, devices: Device[], qos: 0 | 1, perDevice: number, inflight: number, base: number) {
+  const procs: ChildProcess[] = [];
+  const results: Array<Promise<{ messages: number; seconds: number; p50_ms: number | null; p99_ms: number | null }>> = [];
+  const ready: Array<Promise<void>> = [];
+  for (let p = 0; p < PUBLISHERS; p++) {
+    const mine = devices.filter((_, i) => i % PUBLISHERS === p);
+    const settings: PublisherSettings = { url, devices: mine, qos, perDevice, inflight, base };
+    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'publisher.ts')], {
+      env: { ...process.env, BENCH_PUBLISHER: JSON.stringify(settings) },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    procs.push(proc);
+    const lines = readline.createInterface({ input: proc.stdout! });
+    let signalReady: () => void;
+    ready.push(new Promise<void>((r) => (signalReady = r)));
+    results.push(
+      new Promise((resolve, reject) => {
+        lines.on('line', (line) => {
+          if (line === 'ready') signalReady();
+          else if (line.startsWith('{')) resolve(JSON.parse(line));
+        });
+        proc.once('exit', (code) => reject(new Error(`publisher exited with ${code}`)));
+      }),
+    );
+  }
+  await Promise.all(ready);
+  return {
+    go: () => procs.forEach((p) => p.stdin!.write('go\n')),
+    done: async () => {
+      const r = await Promise.all(results);
+      procs.forEach((p) => p.stdin!.end());
+      return r;
+    },
+  };
+}
+
+async function committed(svc: RunningService): Promise<number> {
+  const text = await (await fetch(`${svc.base}/metrics`)).text();
+  return Number(/^netzero_readings_committed_total (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+async function newDevices(svc: RunningService, label: string): Promise<Device[]> {
+  const out: Device[] = [];
+  for (let i = 0; i < DEVICES; i++) {
+    const d = await registerDevice(svc, { kind: 'smart_meter', site: 'bench', sector: 'industry', id: `${label}-${i}`, params: { max_readings_per_s: 100_000 } });
+    out.push({ id: d.id, secret: d.secret, topic: d.topic });
+  }
+  return out;
+}
+
+const BASE = Date.UTC(2025, 0, 1);
+
+/** QoS 0 into the service: from "go" until the store has committed every reading. */
+async function ourQos0(svc: RunningService, run: number): Promise<Measured> {
+  const devices = await newDevices(svc, `q0r${run}`);
+  const n = DEVICES * QOS0_PER_DEVICE;
+  const before = await committed(svc);
+  const pub = await publishers(`mqtt://127.0.0.1:${svc.ports.mqtt}`, devices, 0, QOS0_PER_DEVICE, 1, BASE);
+  const t0 = performance.now();
+  pub.go();
+  let last = before;
+  await waitFor('every reading committed', async () => (last = await committed(svc)) - before >= n, TIMEOUT_MS, 20).catch(() => undefined);
+  const seconds = (performance.now() - t0) / 1000;
+  await pub.done();
+  const got = last - before;
+  return { readings: got, seconds, per_s: got / seconds, missing: n - got };
+}
+
+/** QoS 0 through Mosquitto: from "go" until one subscriber has every message. */
+async function mosquittoQos0(port: number, run: number): Promise<Measured> {
+  const devices: Device[] = Array.from({ length: DEVICES }, (_, i) => ({ id: `m0r${run}-${i}`, topic: `bench/r${run}/${i}/telemetry` }));
+  const n = DEVICES * QOS0_PER_DEVICE;
+  const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0 });
+  await sub.subscribeAsync(`bench/r${run}/#`, { qos: 0 });
+  let got = 0;
+  let t0 = 0;
+  let t1 = 0;
+  const all = new Promise<void>((resolve) =>
+    sub.on('message', () => {
+      if (++got === n) {
+        t1 = performance.now();
+        resolve();
+      }
+    }),
+  );
+  const pub = await publishers(`mqtt://127.0.0.1:${port}`, devices, 0, QOS0_PER_DEVICE, 1, BASE);
+  t0 = performance.now();
+  pub.go();
+  await Promise.race([all, new Promise((r) => setTimeout(r, TIMEOUT_MS))]);
+  const seconds = ((t1 || performance.now()) - t0) / 1000;
+  await pub.done();
+  await sub.endAsync();
+  return { readings: got, seconds, per_s: got / seconds, missing: n - got };
+}
+
+/** QoS 1, one in flight per device: from "go" until the last PUBACK. */
+async function qos1(url: string, devices: Device[]): Promise<Measured> {
+  const pub = await publishers(url, devices, 1, QOS1_PER_DEVICE, 1, BASE);
+  const t0 = performance.now();
+  pub.go();
+  const r = await pub.done();
+  const seconds = (performance.now() - t0) / 1000;
+  const n = r.reduce((s, x) => s + x.messages, 0);
+  return { readings: n, seconds, per_s: n / seconds, p50_ms: median(r.map((x) => x.p50_ms ?? NaN)), p99_ms: Math.max(...r.map((x) => x.p99_ms ?? NaN)) };
+}
+
+async function startBareAedes(): Promise<{ port: number; stop: () => void }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'bare-aedes.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    readline.createInterface({ input: proc.stdout! }).once('line', (l) => resolve((JSON.parse(l) as { port: number }).port));
+    proc.once('exit', (code) => reject(new Error(`bare aedes exited with ${code}`)));
+  });
+  return { port, stop: () => proc.stdin!.end() };
+}
+
+function versions() {
+  const first = (cmd: string, args: string[]) => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0]!.trim();
+    } catch (err) {
+      return String((err as { stdout?: string }).stdout ?? '').split('\n')[0]!.trim() || 'unknown';
+    }
+  };
+  const pkg = (name: string) => (JSON.parse(fs.readFileSync(path.join(HERE, '..', 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  return { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gib: Math.round(os.totalmem() / 2 ** 30), mosquitto: first('mosquitto', ['-h']), aedes: pkg('aedes'), mqtt: pkg('mqtt') };
+}
+
+async function main() {
+  const machine = versions();
+  process.stdout.write(`side-by-side benchmark: ${RUNS} runs, ${DEVICES} devices in ${PUBLISHERS} publisher processes; ${JSON.stringify(machine)}\n`);
+  const svc = await startService({ env: { NETZERO_LOG_LEVEL: 'warn' } });
+  const mosquitto = await startMosquitto();
+  const aedes = await startBareAedes();
+  const runs: Array<Record<string, Measured>> = [];
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      const r: Record<string, Measured> = {};
+      r.qos0_ours = await ourQos0(svc, run);
+      r.qos0_mosquitto = await mosquittoQos0(mosquitto.port, run);
+      r.qos1_ours = await qos1(`mqtt://127.0.0.1:${svc.ports.mqtt}`, await newDevices(svc, `q1r${run}`));
+      r.qos1_aedes = await qos1(`mqtt://127.0.0.1:${aedes.port}`, Array.from({ length: DEVICES }, (_, i) => ({ id: `a1r${run}-${i}`, topic: `bench/r${run}/${i}/telemetry` })));
+      runs.push(r);
+      process.stdout.write(`run ${run + 1}: ${Object.entries(r).map(([k, v]) => `${k} ${v.per_s.toFixed(0)}/s${v.missing ? ` (${v.missing} missing)` : ''}`).join(', ')}\n`);
+    }
+  } finally {
+    aedes.stop();
+    await mosquitto.stop();
+    await svc.stop();
+  }
+  const med = (key: string) => median(runs.map((r) => r[key]!.per_s));
+  const rows = [
+    { figure: 'readings/s durable, QoS 0, embedded store', ours: med('qos0_ours'), reference: 'Mosquitto relay to one subscriber', ref: med('qos0_mosquitto'), goal: 0.7 },
+    { figure: `readings/s PUBACK after commit, QoS 1, ${DEVICES} devices × 1 in flight`, ours: med('qos1_ours'), reference: 'bare aedes', ref: med('qos1_aedes'), goal: 0.7 },
+  ];
+  process.stdout.write('\nfigure                                                      ours/s   reference/s   ratio   goal   reference\n');
+  for (const row of rows) {
+    const ratio = row.ours / row.ref;
+    process.stdout.write(`${row.figure.padEnd(58)} ${row.ours.toFixed(0).padStart(8)} ${row.ref.toFixed(0).padStart(13)} ${ratio.toFixed(2).padStart(7)} ${('≥ ' + row.goal).padStart(6)}   ${row.reference}${ratio >= row.goal ? '' : '  (below goal)'}\n`);
+  }
+  const qos1Ours = runs.map((r) => r.qos1_ours!);
+  process.stdout.write(`QoS 1 PUBACK latency (ours): p50 ${median(qos1Ours.map((m) => m.p50_ms ?? NaN)).toFixed(2)} ms, p99 ${median(qos1Ours.map((m) => m.p99_ms ?? NaN)).toFixed(2)} ms\n`);
+  const dir = path.join(HERE, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `compare-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine, settings: { RUNS, DEVICES, PUBLISHERS, QOS0_PER_DEVICE, QOS1_PER_DEVICE }, runs, rows }, null, 2));
+  process.stdout.write(`written ${path.relative(process.cwd(), file)}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack}\n`);
+  process.exit(1);
+});
