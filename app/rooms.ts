@@ -7,6 +7,8 @@ import { DeviceRegistry } from '../devices/registry.js';
 import { topicFor } from '../devices/topics.js';
 import { DemoRunner } from '../devices/simulators/demo-runner.js';
 import { NodeRedRoom } from '../flows/nodered-room.js';
+import { OperatorStore } from '../devices/operators.js';
+import { DeviceActivity } from '../ingest/device-activity.js';
 import { DeviceStatusBoard } from '../ingest/device-status.js';
 import { StoreFeedback } from '../ingest/feedback.js';
 import { Ingest } from '../ingest/ingest.js';
@@ -48,9 +50,11 @@ export function buildRooms(config: Config, log: Logger, metrics: Registry, admin
   let source: IngestSource | undefined;
   const ingestMetrics = createIngestMetrics(metrics);
   const publishError = (topic: string, message: object) => source?.publish?.(topic, JSON.stringify(message));
-  const ingest = new Ingest({ registry, writer: store, quarantine, metrics: ingestMetrics, log: log.child({ room: 'ingest' }), publishError });
+  // Per-device counts and latest reading for the operator view (GET /api/operators/devices).
+  const activity = new DeviceActivity();
+  const ingest = new Ingest({ registry, writer: store, quarantine, metrics: ingestMetrics, log: log.child({ room: 'ingest' }), publishError, activity });
   // Warnings for intervals that are not `ok` and conflicting resends, once the store has them (ingest/feedback.ts).
-  store.setEvents?.(new StoreFeedback({ quarantine, metrics: ingestMetrics, log: log.child({ room: 'ingest' }), publishError }));
+  store.setEvents?.(new StoreFeedback({ quarantine, metrics: ingestMetrics, log: log.child({ room: 'ingest' }), publishError, activity }));
 
   let broker: EmbeddedBroker | undefined;
   if (config.mqttUrl) {
@@ -65,10 +69,14 @@ export function buildRooms(config: Config, log: Logger, metrics: Registry, admin
         metrics: createBrokerMetrics(metrics),
         log: log.child({ room: 'broker' }),
         // A publish refused by closing the connection is recorded under the device id, so its operator finds out why it keeps reconnecting.
-        onRefused: (r) =>
+        onRefused: (r) => {
+          activity.rejected(r.device, 1);
           void quarantine
             .add({ device: r.device, topic: r.topic ?? topicFor(r.site, r.device, 'telemetry'), receivedAt: new Date(), errors: [{ field: r.field, reason: r.reason }], raw: '' })
-            .catch((err: Error) => log.error({ device: r.device, err: err.message }, 'could not record a refused publish')),
+            .catch((err: Error) => log.error({ device: r.device, err: err.message }, 'could not record a refused publish'));
+        },
+        // An MQTT device's own retained `status` (its Last Will too) shows beside the states the sources set.
+        onStatus: (device, online) => statusBoard.observed(device, online),
       },
       { host: config.host, port: config.mqttPort, wsPort: config.mqttWsPort },
     );
@@ -122,6 +130,9 @@ export function buildRooms(config: Config, log: Logger, metrics: Registry, admin
         restateForReview: (months, cause) => accounting.scheduler.restateForReview(months, cause),
         computeRollup: (month) => accounting.scheduler.computeNow(month),
         limits: config.http,
+        operators: new OperatorStore(state.db),
+        activity,
+        listeners: () => roomsPorts(rooms),
       },
       { host: config.host, port: config.httpPort },
     ),

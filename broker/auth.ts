@@ -34,9 +34,12 @@ export interface DeviceRefusal {
   site: string;
   /** the topic it published to, or null when the packet was refused before its topic was read (oversize) */
   topic: string | null;
-  field: 'topic' | 'payload' | 'qos' | 'retain';
+  field: 'topic' | 'payload' | 'qos' | 'retain' | 'device';
   reason: string;
 }
+
+/** A disabled device's refused logins are recorded under its id at most once in this long (a device retrying every second must not flood the quarantine). */
+export const DISABLED_RECORD_EVERY_MS = 60_000;
 
 /** Failed logins allowed per device id, and per client address, in a window; then refused for a while. */
 export const AUTH_FAILURES_ALLOWED = 10;
@@ -92,6 +95,8 @@ export function createAuthHooks(deps: {
   log: Logger;
   telemetry: () => TelemetryHandler | undefined;
   onRefused?: (r: DeviceRefusal) => void;
+  /** a device published its `status` (`online` / `offline`, its Last Will included): the service shows it beside the sources' states */
+  onStatus?: (device: Device, online: boolean) => void;
 }) {
   const { registry, metrics, log } = deps;
   const devices = new WeakMap<Client, Device>();
@@ -110,6 +115,7 @@ export function createAuthHooks(deps: {
   const clientIds = new ClientIdRules(async (id) => (await registry.get(id)) !== null);
   const events = new ThrottledLog(log);
   const upgrades = new Set<Promise<unknown>>();
+  const disabledRecorded = new Map<string, number>();
   let stopped = false;
 
   const authenticate = (
@@ -228,6 +234,15 @@ export function createAuthHooks(deps: {
       if (addressCounted) addressLimiter.succeeded(address);
       if (isClosed(client)) return gone();
       if (stopped) return stopping();
+      if (device.disabled) {
+        const reason = `device disabled since ${device.disabled.at} by ${device.disabled.by}: ${device.disabled.reason}`;
+        const last = disabledRecorded.get(device.id) ?? 0;
+        if (Date.now() - last >= DISABLED_RECORD_EVERY_MS) {
+          disabledRecorded.set(device.id, Date.now());
+          deps.onRefused?.({ device: device.id, site: device.site, topic: null, field: 'device', reason: `login refused (CONNACK 5): ${reason}` });
+        }
+        return refuse(CONNACK.NOT_AUTHORIZED, 'disabled', reason, { device: device.id });
+      }
 
       const why = await clientIds.claim(client, clientId, device, client.clean);
       if (isClosed(client)) return gone();
@@ -285,6 +300,7 @@ export function createAuthHooks(deps: {
     if (t.channel === 'status') {
       const text = Buffer.isBuffer(packet.payload) ? packet.payload.toString('utf8') : String(packet.payload);
       if (!STATUS_PAYLOADS.has(text)) return refusePublish(client, device, 'status_payload', 'a status is exactly "online" or "offline"', done, packet.topic, 'payload');
+      deps.onStatus?.(device, text === 'online');
       return done(null);
     }
     if (packet.retain) return refusePublish(client, device, 'retained_telemetry', 'telemetry is never retained', done, packet.topic, 'retain');
@@ -344,5 +360,8 @@ export function createAuthHooks(deps: {
     if (device?.role === 'device') deps.onRefused?.({ device: device.id, site: device.site, topic: null, field: 'payload', reason });
   };
 
-  return { authenticate, authorizePublish, authorizeSubscribe, authorizeForward, oversize, stop };
+  /** The device a connected client logged in as (undefined before its login, or for none). */
+  const deviceOf = (client: Client): Device | undefined => devices.get(client);
+
+  return { authenticate, authorizePublish, authorizeSubscribe, authorizeForward, oversize, stop, deviceOf };
 }

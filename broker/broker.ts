@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Aedes, type Client } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Logger } from 'pino';
-import type { DeviceRegistry } from '../devices/registry.js';
+import type { Device, DeviceRegistry } from '../devices/registry.js';
 import type { Room, RoomHealth } from '../lib/rooms.js';
 import { createAuthHooks, type DeviceRefusal, type TelemetryHandler } from './auth.js';
 import type { BrokerMetrics } from './metrics.js';
@@ -32,9 +32,16 @@ export class EmbeddedBroker implements Room {
   private wsHttp?: http.Server;
   private wss?: WebSocketServer;
   private bound: { mqtt?: number; ws?: number } = {};
+  private offChanged?: () => void;
 
   constructor(
-    private readonly deps: { registry: DeviceRegistry; metrics: BrokerMetrics; log: Logger; onRefused?: (r: DeviceRefusal) => void },
+    private readonly deps: {
+      registry: DeviceRegistry;
+      metrics: BrokerMetrics;
+      log: Logger;
+      onRefused?: (r: DeviceRefusal) => void;
+      onStatus?: (device: Device, online: boolean) => void;
+    },
     private readonly opts: BrokerOptions,
   ) {}
 
@@ -75,6 +82,8 @@ export class EmbeddedBroker implements Room {
       this.wss.on('connection', (ws, req) => handle(createWebSocketStream(ws), req));
       this.bound.ws = await listen(this.wsHttp, this.opts.wsPort, this.opts.host);
     }
+    // a replaced secret or a disabled device: its sessions end at once, and its next login is checked again
+    this.offChanged = this.deps.registry.onChanged((c) => this.disconnectDevice(c.id, c.what === 'secret' ? 'secret replaced' : `device ${c.what}`));
     log.info({ ports: this.bound }, 'mqtt broker listening');
   }
 
@@ -86,6 +95,22 @@ export class EmbeddedBroker implements Room {
         if (err) this.deps.log.warn({ topic, err: err.message }, 'internal publish failed');
       },
     );
+  }
+
+  /**
+   * Closes every connection logged in as this device (its secret was replaced, or it was disabled): it must
+   * log in again, and the new check decides. Returns how many were closed.
+   */
+  disconnectDevice(id: string, why: string): number {
+    const clients = (this.aedes as unknown as { clients?: Record<string, Client> } | undefined)?.clients ?? {};
+    let closed = 0;
+    for (const client of Object.values(clients)) {
+      if (client.closed || this.hooks?.deviceOf(client)?.id !== id) continue;
+      client.close();
+      closed++;
+    }
+    if (closed > 0) this.deps.log.info({ device: id, connections: closed, why }, 'mqtt connections of the device closed');
+    return closed;
   }
 
   /** Where authorised telemetry goes from now on; `undefined` refuses it (unacknowledged, so devices resend). */
@@ -111,6 +136,7 @@ export class EmbeddedBroker implements Room {
    * clients (their Last Will fires), close the broker. Nothing of the broker's runs after this.
    */
   async stop(): Promise<void> {
+    this.offChanged?.();
     const { cancelled } = (await this.hooks?.stop()) ?? { cancelled: 0 };
     const closeServer = (s?: net.Server | http.Server) =>
       new Promise<void>((resolve) => (s && s.listening ? s.close(() => resolve()) : resolve()));

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError } from './context.js';
 import { registerDeviceCommands } from './devices.js';
+import { registerDeviceAdminCommands } from './device-admin.js';
+import { registerOperatorCommands } from './operators.js';
 import { registerFactorCommands } from './factors.js';
 import { registerMeasureCommands } from './measures.js';
 import { registerReportCommand } from './report.js';
@@ -22,6 +24,8 @@ program
 
 registerStartCommand(program);
 registerDeviceCommands(program);
+registerDeviceAdminCommands(program);
+registerOperatorCommands(program);
 registerRollupCommand(program);
 registerReportCommand(program);
 registerFactorCommands(program);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { modbusParamsSchema } from './modbus/params.js';
+import { PROGRAMME_IDS } from './programmes.js';
 
 /**
  * Per-device method settings (`params` in the contract). Known keys are validated; any other key is
@@ -66,6 +67,10 @@ export const deviceParamsSchema = z.looseObject({
     .max(100_000, { error: 'must be at most 100000 (readings per second)' })
     .optional(),
   sold_as_credits: z.boolean({ error: 'must be true or false' }).optional(),
+  /** the city programme the device counts for in the office view's rollout (devices/programmes.ts) */
+  programme: z.enum(PROGRAMME_IDS, { error: `must be one of ${PROGRAMME_IDS.join(', ')}` }).optional(),
+  /** what one device stands for in its programme: social-housing units behind one meter, buses behind one depot charger (default 1) */
+  units: z.number({ error: 'must be a whole number (units this device counts for)' }).int({ error: 'must be a whole number (units this device counts for)' }).min(1, { error: 'must be at least 1' }).max(100_000, { error: 'must be at most 100000' }).optional(),
   /** a device the service polls over Modbus TCP (SunSpec, or a register map): devices/modbus/params.ts */
   modbus: modbusParamsSchema.optional(),
 }, { error: 'must be an object of method settings ({"nameplate_kw":50,…})' });

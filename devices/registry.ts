@@ -7,6 +7,7 @@ import { KINDS, SECTORS, type Kind, type Sector } from './kinds.js';
 import type { FieldError } from './payload.js';
 import { deviceParamsSchema, type DeviceParams } from './params.js';
 import { modbusKindProblems } from './modbus/params.js';
+import { programmeKindProblem } from './programmes.js';
 import { ID_PATTERN, topicFor } from './topics.js';
 
 const idField = (what: string) =>
@@ -48,6 +49,8 @@ export const newDeviceSchema = z.strictObject({
 }).superRefine((d, ctx) => {
   // params.modbus against the kind: SunSpec models exist for some kinds only; a register map fills the kind's fields
   if (d.params?.modbus) for (const p of modbusKindProblems(d.kind, d.params.modbus)) ctx.addIssue({ code: 'custom', path: ['params', 'modbus', ...p.path], message: p.message });
+  const programmeProblem = d.params?.programme ? programmeKindProblem(d.kind, d.params.programme) : null;
+  if (programmeProblem) ctx.addIssue({ code: 'custom', path: ['params', 'programme'], message: programmeProblem });
 });
 
 /** `{"role":"viewer"}`: a read-only MQTT user that may subscribe to netzero/v1/#. Strict, like a device. */
@@ -196,6 +199,21 @@ export interface Device {
   params: DeviceParams;
   demo: boolean;
   createdAt: string;
+  /** set while the device is disabled: its connections are closed and refused, its readings refused; its history stays */
+  disabled?: DeviceDisabled | null;
+}
+
+/** When, why and by whom a device was disabled. */
+export interface DeviceDisabled {
+  at: string;
+  reason: string;
+  by: string;
+}
+
+/** What changed about a registered device (other than a new registration): the service closes connections that no longer hold. */
+export interface DeviceChange {
+  id: string;
+  what: 'secret' | 'disabled' | 'enabled';
 }
 
 export interface Registration {
@@ -220,6 +238,9 @@ export interface DevicesTable {
   secret_hash: string;
   demo: number; // 1 for the built-in demo fleet
   created_at: string; // ISO
+  disabled_at: string | null; // ISO, set while disabled
+  disabled_reason: string | null;
+  disabled_by: string | null;
 }
 
 /** Measures outside the budget added with `netzero measures add`. */
@@ -255,6 +276,11 @@ export const registryTables: TableSet = {
           .addColumn('demo', 'integer', (c) => c.notNull().defaultTo(0))
           .addColumn('created_at', 'text', (c) => c.notNull())
           .execute();
+      },
+    },
+    '0002_disabled': {
+      async up(db: Kysely<unknown>) {
+        for (const column of ['disabled_at', 'disabled_reason', 'disabled_by']) await db.schema.alterTable('devices').addColumn(column, 'text').execute();
       },
     },
   },
@@ -294,6 +320,7 @@ function toDevice(row: NonNullable<Row>): Device {
     params: JSON.parse(row.params) as DeviceParams,
     demo: row.demo === 1,
     createdAt: row.created_at,
+    disabled: row.disabled_at ? { at: row.disabled_at, reason: row.disabled_reason ?? '', by: row.disabled_by ?? '' } : null,
   };
 }
 
@@ -302,6 +329,7 @@ export class DeviceRegistry {
   private cache = new Map<string, { at: number; device: Device | null; hash: string | null }>();
   private readonly db: Kysely<Tables>;
   private readonly registered = new Set<(id: string) => void>();
+  private readonly changed = new Set<(change: DeviceChange) => void>();
 
   constructor(state: StateDb) {
     this.db = state;
@@ -390,7 +418,33 @@ export class DeviceRegistry {
     const secret = generateSecret();
     await this.db.updateTable('devices').set({ secret_hash: await hashSecret(secret) }).where('id', '=', id).execute();
     this.cache.delete(id);
+    this.tell({ id, what: 'secret' });
     return secret;
+  }
+
+  /** Disables a device (`{reason, by}`) or enables it again (`null`); returns the device as it is now, or null when no such id. */
+  async setDisabled(id: string, disabled: { reason: string; by: string } | null): Promise<Device | null> {
+    const values = disabled
+      ? { disabled_at: new Date().toISOString(), disabled_reason: disabled.reason, disabled_by: disabled.by }
+      : { disabled_at: null, disabled_reason: null, disabled_by: null };
+    const r = await this.db.updateTable('devices').set(values).where('id', '=', id).executeTakeFirst();
+    this.cache.delete(id);
+    if (Number(r.numUpdatedRows) === 0) return null;
+    this.tell({ id, what: disabled ? 'disabled' : 'enabled' });
+    return this.get(id);
+  }
+
+  /**
+   * Calls `fn` when a device's secret is replaced or it is disabled or enabled through this registry (the
+   * service's own API; the CLI goes through the running service for these). Returns a function that removes `fn`.
+   */
+  onChanged(fn: (change: DeviceChange) => void): () => void {
+    this.changed.add(fn);
+    return () => this.changed.delete(fn);
+  }
+
+  private tell(change: DeviceChange): void {
+    for (const fn of this.changed) fn(change);
   }
 
   async list(): Promise<Device[]> {

@@ -32,6 +32,18 @@ export class DeviceStatusBoard {
 
   /** Sets a device's state; publishes `online`/`offline` on its retained `status` topic when that changes. */
   set(device: { id: string; site: string }, online: boolean, source: string, detail: Record<string, unknown> = {}): DeviceStatus {
+    return this.record(device, online, source, detail, true);
+  }
+
+  /**
+   * What a device said itself on its retained `status` topic (an MQTT device, its Last Will included), seen by
+   * the broker: kept here beside the sources' states, never published again (the device's own message is retained).
+   */
+  observed(device: { id: string; site: string }, online: boolean, source = 'mqtt'): DeviceStatus {
+    return this.record(device, online, source, {}, false);
+  }
+
+  private record(device: { id: string; site: string }, online: boolean, source: string, detail: Record<string, unknown>, publish: boolean): DeviceStatus {
     const now = new Date((this.deps.now ?? Date.now)()).toISOString();
     const before = this.byDevice.get(device.id);
     const changed = !before || before.online !== online;
@@ -45,7 +57,7 @@ export class DeviceStatusBoard {
       detail: { ...(changed ? {} : before.detail), ...detail },
     };
     this.byDevice.set(device.id, status);
-    if (changed) this.deps.publishRetained?.(topicFor(device.site, device.id, 'status'), online ? 'online' : 'offline');
+    if (changed && publish) this.deps.publishRetained?.(topicFor(device.site, device.id, 'status'), online ? 'online' : 'offline');
     return status;
   }
 

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { topicFor } from '../devices/topics.js';
+import type { DeviceActivity } from './device-activity.js';
 import type { IngestMetrics } from './metrics.js';
 import type { ErrorPublisher } from './pipeline.js';
 import type { Quarantine } from './quarantine.js';
@@ -16,7 +17,7 @@ import type { ConflictingReading, FlaggedInterval, StoreEvents } from './reading
  */
 export class StoreFeedback implements StoreEvents {
   constructor(
-    private readonly deps: { quarantine: Quarantine; metrics: IngestMetrics; log: Logger; publishError: ErrorPublisher },
+    private readonly deps: { quarantine: Quarantine; metrics: IngestMetrics; log: Logger; publishError: ErrorPublisher; activity?: DeviceActivity },
   ) {}
 
   flagged(intervals: FlaggedInterval[]): void {
@@ -28,6 +29,7 @@ export class StoreFeedback implements StoreEvents {
       byDevice.set(i.device, list);
     }
     for (const [device, list] of byDevice) {
+      this.deps.activity?.warned(device, list.map((i) => ({ counter: i.counter, quality: i.quality, t0: new Date(i.t0).toISOString(), t1: new Date(i.t1).toISOString(), amount: i.amount, reason: i.reason })));
       this.deps.log.info({ device, warnings: list.slice(0, 5).map((i) => `${i.counter} ${i.quality}: ${i.reason}`) }, 'readings stored with warnings');
       this.deps.publishError(topicFor(list[0]!.site, device, 'errors'), {
         received_at: new Date().toISOString(),
@@ -62,6 +64,7 @@ export class StoreFeedback implements StoreEvents {
         reason: `a reading at ${at}${r.seq === null ? '' : ` seq ${r.seq}`} is already stored with other values: the stored one stays; send a new ts or seq for a correction`,
       };
       this.deps.metrics.rejected.inc({ reason: 'conflict' });
+      this.deps.activity?.rejected(r.device, 1);
       const id = await this.deps.quarantine.add({
         device: r.device,
         topic,

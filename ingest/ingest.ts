@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { Room, RoomHealth } from '../lib/rooms.js';
+import type { DeviceActivity } from './device-activity.js';
 import { DeviceRateLimiter } from './device-limits.js';
 import { GroupCommitter } from './group-commit.js';
 import type { IngestMetrics } from './metrics.js';
@@ -29,6 +30,7 @@ export class Ingest implements Room {
     metrics: IngestMetrics;
     log: Logger;
     publishError: ErrorPublisher;
+    activity?: DeviceActivity;
   }) {
     this.committer = new GroupCommitter(deps.writer, deps.metrics);
     this.pipeline = new IngestPipeline({ ...deps, committer: this.committer, limiter: new DeviceRateLimiter({ maxWaitMs: MAX_RATE_WAIT_MS }) });

@@ -3,6 +3,7 @@ import type { Device, DeviceRegistry } from '../devices/registry.js';
 import { parsePayload, type FieldError, type Rejection } from '../devices/payload.js';
 import { parseTopic, topicFor } from '../devices/topics.js';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { DeviceActivity } from './device-activity.js';
 import { rateLimitOf, type DeviceRateLimiter } from './device-limits.js';
 import type { StoredReading } from './reading.js';
 import type { GroupCommitter, RefusedReading } from './group-commit.js';
@@ -59,6 +60,8 @@ export class IngestPipeline {
       log: Logger;
       publishError: ErrorPublisher;
       limiter: DeviceRateLimiter;
+      /** per-device counts for the operator view (ingest/device-activity.ts) */
+      activity?: DeviceActivity;
     },
   ) {}
 
@@ -80,6 +83,14 @@ export class IngestPipeline {
       await this.reject(msg, device.id, receivedAt, [{ field: 'topic', reason: `device "${device.id}" belongs to site "${device.site}", not "${t.site}"` }], 'wrong_site');
       return { accepted: 0, rejected: 1 };
     }
+    // The broker's device was read at login; a device disabled since then is refused here, whatever the source.
+    const disabled = (msg.device ? (await this.deps.registry.get(device.id))?.disabled : device.disabled) ?? null;
+    if (disabled) {
+      const reason = `device disabled since ${disabled.at} by ${disabled.by}: ${disabled.reason}; its readings are refused until it is enabled again`;
+      await this.reject(msg, device.id, receivedAt, [{ field: 'device', reason }], 'disabled');
+      this.deps.activity?.rejected(device.id, 1);
+      return { accepted: 0, rejected: 1, rejections: [{ index: null, errors: [{ field: 'device', reason }] }] };
+    }
 
     const parsed = parsePayload(device.kind, msg.payload, receivedAt.getTime());
     const count = parsed.readings.length + parsed.rejections.length;
@@ -87,6 +98,7 @@ export class IngestPipeline {
     const limit = msg.rateLimited === false ? { waitMs: 0 } : this.deps.limiter.reserve(device.id, rateLimitOf(device.params), Math.max(1, count), msg.mayWait === true);
     if ('refused' in limit) {
       metrics.rejected.inc({ reason: 'rate_limited' }, count);
+      this.deps.activity?.rejected(device.id, count);
       this.tellDevice(device, msg, receivedAt, { accepted: 0, rejected: count, errors: [{ field: 'payload', reason: limit.refused }], quarantine_ids: [] });
       return { accepted: 0, rejected: count };
     }
@@ -108,7 +120,20 @@ export class IngestPipeline {
       parsed.rejections.length > 0 ? this.rejectReadings(msg, device, receivedAt, parsed.rejections, stored.length) : undefined,
     ]);
     if (outcome.refused.length > 0) await this.refusedByStore(msg, device, receivedAt, stored, outcome.refused);
+    this.count(device.id, stored, new Set(outcome.refused.map((r) => r.index)), parsed.rejections.length);
     return { accepted: stored.length - outcome.refused.length, rejected: parsed.rejections.length + outcome.refused.length, rejections: rejectionsOf(parsed, outcome.refused) };
+  }
+
+  /** Adds what happened to the device's counts (accepted, rejected, its latest reading) for the operator view. */
+  private count(device: string, stored: StoredReading[], refused: Set<number>, rejected: number): void {
+    const activity = this.deps.activity;
+    if (!activity) return;
+    let latest: StoredReading | undefined;
+    stored.forEach((r, i) => {
+      if (!refused.has(i) && (!latest || r.ts >= latest.ts)) latest = r;
+    });
+    if (rejected + refused.size > 0) activity.rejected(device, rejected + refused.size);
+    if (latest) activity.accepted(device, stored.length - refused.size, { ts: latest.ts, seq: latest.seq, values: { ...latest.fields, ...latest.extras } });
   }
 
   /**

@@ -142,9 +142,12 @@ export class Quarantine {
     }
   }
 
-  async list(opts: { device?: string; limit: number; beforeId?: number }): Promise<QuarantineEntry[]> {
+  /** Newest first; `devices`: only these devices' entries (an operator's), none when empty. */
+  async list(opts: { device?: string; devices?: readonly string[]; limit: number; beforeId?: number }): Promise<QuarantineEntry[]> {
+    if (opts.devices && opts.devices.length === 0) return [];
     let q = this.db.selectFrom('quarantine').selectAll().orderBy('id', 'desc').limit(opts.limit);
     if (opts.device) q = q.where('device_id', '=', opts.device);
+    if (opts.devices) q = q.where('device_id', 'in', [...opts.devices]);
     if (opts.beforeId !== undefined) q = q.where('id', '<', opts.beforeId);
     const rows = await q.execute();
     return rows.map((r) => ({

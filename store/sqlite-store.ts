@@ -9,6 +9,7 @@ import type { StoreMetrics } from './metrics.js';
 import { sameValues } from './same-values.js';
 import { migrate, NO_SEQ, READS } from './sqlite/schema.js';
 import { SeriesWriter } from './sqlite/series.js';
+import { combineSteps, type CrossingInterval } from './steps.js';
 import type { AggregateRow, Interval, IntervalQuality, ReadingRow, ReadingStore, ReadOptions, Window } from './types.js';
 import { WriteHealth } from './write-health.js';
 
@@ -132,6 +133,16 @@ export class SqliteStore implements ReadingStore {
       continuing: Number(r.continuing),
       covered_ms: Number(r.covered_ms),
     }));
+  }
+
+  async aggregateSteps(window: Window, stepMs: number, opts: ReadOptions = {}): Promise<AggregateRow[][]> {
+    if (!Number.isInteger(stepMs) || stepMs <= 0) throw new Error(`step must be a positive whole number of ms, got ${stepMs}`);
+    const params = { from: window.from, to: window.to, step: stepMs };
+    const [inside, crossing] = await Promise.all([
+      this.read<Array<AggregateRow & { step: number }>>('stepsInside', params, opts),
+      this.read<CrossingInterval[]>('stepsCrossing', params, opts),
+    ]);
+    return combineSteps(window, stepMs, inside.map((r) => ({ ...r, step: Number(r.step) })), crossing.map((i) => ({ ...i, t0: Number(i.t0), t1: Number(i.t1), amount: Number(i.amount) })));
   }
 
   async intervals(device: string, window: Window, opts: ReadOptions & { limit?: number } = {}): Promise<Interval[]> {

@@ -76,6 +76,12 @@ export interface ReadingStore extends DurableWriter {
   readonly name: string;
   start(): Promise<void>;
   aggregate(window: Window, opts?: ReadOptions): Promise<AggregateRow[]>;
+  /**
+   * `aggregate` of each step of the window ([from, from + step), [from + step, from + 2·step), …, the last
+   * cut at `to`), from one scan of the window instead of one query per step (daily trends). Optional: a
+   * store without it is asked one `aggregate` per step (accounting/trend/buckets.ts).
+   */
+  aggregateSteps?(window: Window, stepMs: number, opts?: ReadOptions): Promise<AggregateRow[][]>;
   /** a device's intervals overlapping the window, by counter and time; at most `limit` when given */
   intervals(device: string, window: Window, opts?: ReadOptions & { limit?: number }): Promise<Interval[]>;
   readings(device: string, window: Window, limit: number, opts?: ReadOptions): Promise<ReadingRow[]>;

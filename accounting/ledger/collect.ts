@@ -29,12 +29,14 @@ export async function collectQuantities(
     monthAggregates?: Map<string, Promise<AggregateRow[]>>;
     /** held-out intervals a person accepted (by `intervalKey`): counted after all */
     accepted?: ReadonlyMap<string, ReviewDecision>;
+    /** the piece's aggregate rows when already read (one scan for many pieces: store.aggregateSteps) */
+    aggregate?: AggregateRow[];
     signal?: AbortSignal;
   },
 ): Promise<DeviceQuantities[]> {
   const byDevice = new Map<string, DeviceQuantities>();
   const { signal } = opts;
-  for (const r of await store.aggregate(piece, { signal })) {
+  for (const r of opts.aggregate ?? (await store.aggregate(piece, { signal }))) {
     const device = devices.get(r.device);
     if (!device) continue;
     let q = byDevice.get(r.device);

@@ -91,6 +91,43 @@ export class Ledger {
     return out;
   }
 
+  /**
+   * Ledger rows for each bucket (consecutive windows, each inside one month: days or months of a trend).
+   * Buckets of one length are read from one scan of the store (`aggregateSteps`) where the store has it;
+   * otherwise one aggregate per bucket, each off the event loop like every store read.
+   */
+  async rowsByBuckets(buckets: readonly Window[], opts: { signal?: AbortSignal } = {}): Promise<Array<{ month: string; year: number; window: Window; rows: LedgerRow[] }>> {
+    if (buckets.length === 0) return [];
+    const devices = await this.accountedDevices();
+    const factors = await this.opts.factors.snapshot();
+    const monthAggregates = new Map<string, Promise<AggregateRow[]>>();
+    const whole = { from: buckets[0]!.from, to: buckets[buckets.length - 1]!.to };
+    const accepted = (await this.opts.reviews?.inForce({ from: whole.from, to: Number.MAX_SAFE_INTEGER })) ?? new Map();
+    const step = buckets[0]!.to - buckets[0]!.from;
+    const evenSteps = buckets.every((b, n) => b.from === whole.from + n * step && (b.to - b.from === step || n === buckets.length - 1));
+    const prefetched = evenSteps && buckets.length > 1 && this.opts.store.aggregateSteps ? await this.opts.store.aggregateSteps(whole, step, { signal: opts.signal }) : undefined;
+    const out = [];
+    for (const [n, bucket] of buckets.entries()) {
+      opts.signal?.throwIfAborted();
+      const [piece] = splitByMonth(bucket, this.opts.tz);
+      if (!piece || piece.to !== bucket.to) throw new Error('a bucket must lie inside one month');
+      const quantities = await collectQuantities(this.opts.store, piece, devices, {
+        tz: this.opts.tz,
+        measures: this.opts.measures,
+        factors,
+        countOpenEnded: n === buckets.length - 1,
+        monthAggregates,
+        accepted,
+        aggregate: prefetched?.[n],
+        signal: opts.signal,
+      });
+      const date = DateTime.fromMillis(piece.from, { zone: this.opts.tz }).toISODate()!;
+      const ctx = { year: piece.year, date, factors, gwpSet: this.opts.gwpSet, measures: this.opts.measures };
+      out.push({ month: piece.month, year: piece.year, window: { from: piece.from, to: piece.to }, rows: quantities.map((q) => deviceRow(q, ctx)).sort((a, b) => a.device.localeCompare(b.device)) });
+    }
+    return out;
+  }
+
   /** Totals of the window; `signal` cuts a long computation short (a request's time budget). */
   async summary(window: Window, opts: { signal?: AbortSignal } = {}): Promise<Summary> {
     const factors = await this.opts.factors.snapshot();

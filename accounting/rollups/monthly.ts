@@ -258,6 +258,13 @@ export class MonthlyRollups {
     };
   }
 
+  /** The revisions of these months (no rows), oldest first per month: what a trend marks as restated. */
+  async revisionsOf(months: readonly string[]): Promise<Array<{ month: string; revision: number; computed_at: string; trigger: RollupTrigger }>> {
+    if (months.length === 0) return [];
+    const rows = await this.db.selectFrom('rollup_revisions').select(['month', 'revision', 'computed_at', 'trigger']).where('month', 'in', [...months]).orderBy('month').orderBy('revision').execute();
+    return rows.map((r) => ({ month: r.month, revision: r.revision, computed_at: r.computed_at, trigger: r.trigger as RollupTrigger }));
+  }
+
   /** Months that have at least one revision, oldest first. */
   async months(): Promise<string[]> {
     const rows = await this.db.selectFrom('rollup_revisions').select('month').distinct().orderBy('month').execute();

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { parseImportOptions, type RawOptions } from '../../ingest/csv/options.js';
 import { MAX_LISTED, type ImportReport } from '../../ingest/csv/report.js';
-import { ImportBusyError, ImportInputError, UnknownDeviceError, type CsvImportSource } from '../../ingest/sources/csv-import.js';
+import { DeviceDisabledError, ImportBusyError, ImportInputError, UnknownDeviceError, type CsvImportSource } from '../../ingest/sources/csv-import.js';
 import type { ReadingStore } from '../../store/types.js';
 
 export interface ImportRouteDeps {
@@ -11,6 +11,8 @@ export interface ImportRouteDeps {
   imports?: CsvImportSource;
   store: ReadingStore;
   requireAdmin: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  /** the device if the request may import for it (an operator: its sites' devices); null → 404 */
+  mayUse?: (req: FastifyRequest, id: string) => Promise<unknown>;
   log: Logger;
 }
 
@@ -89,6 +91,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRouteDeps
 
     scope.post<{ Params: { id: string }; Querystring: RawOptions }>('/api/devices/:id/import', { preHandler: deps.requireAdmin }, async (req, reply) => {
       if (!deps.imports) return reply.code(503).send({ error: 'unavailable', reason: 'CSV import is not running in this service' });
+      if (deps.mayUse && !(await deps.mayUse(req, req.params.id))) return reply.code(404).send({ error: 'not found', issues: [{ field: 'id', reason: `no device "${req.params.id.slice(0, 64)}" among your sites` }] });
       if ((req.body === undefined || req.body === null) && /^(text|application)\/(csv|plain)\b/.test(req.headers['content-type'] ?? '')) {
         return reply.code(400).send({ error: 'invalid body', issues: [{ field: 'body', reason: 'is empty: send the CSV with its header row' }] });
       }
@@ -107,6 +110,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRouteDeps
         const partial = (err as { report?: ImportReport }).report;
         if (err instanceof ImportInputError) return reply.code(400).send({ error: 'invalid body', issues: err.issues });
         if (err instanceof UnknownDeviceError) return reply.code(404).send({ error: 'not found', issues: [{ field: 'id', reason: err.message }] });
+        if (err instanceof DeviceDisabledError) return reply.code(409).send({ error: 'conflict', reason: err.message });
         if (err instanceof ImportBusyError) {
           if (err.status === 503) void reply.header('retry-after', '5');
           return reply.code(err.status).send({ error: err.status === 409 ? 'conflict' : 'unavailable', reason: err.message });

@@ -4,11 +4,14 @@ import type { Accounts } from '../../accounting/accounts.js';
 import { IntervalNotHeldOutError } from '../../accounting/review/queue.js';
 import type { ComputeResult, ReviewCause } from '../../accounting/rollups/monthly.js';
 import { zodToFieldErrors } from '../../devices/payload.js';
+import type { Access } from './access.js';
 import type { QueryBudget } from './query-budget.js';
 
 export interface ReviewRouteDeps {
   accounts: Accounts;
   requireAdmin: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  /** the list is open to operators too, for their sites' devices (deciding stays with the energy office) */
+  access: Access;
   budget: QueryBudget;
   /** a time in a query or body, parsed strictly (the server's own parser) */
   time: z.ZodType<number | undefined, string | undefined>;
@@ -33,11 +36,16 @@ export function registerReviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps
     limit: z.coerce.number().int().min(1).max(10_000).default(500),
   });
 
-  app.get('/api/intervals/review', { preHandler: deps.requireAdmin }, async (req, reply) => {
+  app.get('/api/intervals/review', { preHandler: deps.access.requireUser }, async (req, reply) => {
     const q = listQuery.safeParse(req.query);
     if (!q.success) return reply.code(400).send({ error: 'invalid query', issues: zodToFieldErrors(q.error) });
     const window = { from: q.data.from ?? EARLIEST_MS, to: q.data.to ?? Date.now() + 86_400_000 };
-    return deps.budget.run((signal) => deps.accounts.queue.list(window, { status: q.data.status, device: q.data.device, limit: q.data.limit, signal }));
+    const sites = deps.access.sitesOf(req);
+    if (sites === null) return deps.budget.run((signal) => deps.accounts.queue.list(window, { status: q.data.status, device: q.data.device, limit: q.data.limit, signal }));
+    if (q.data.device && !(await deps.access.device(req, q.data.device))) return reply.code(404).send({ error: 'not found', issues: [{ field: 'device', reason: `no device "${q.data.device}" among your sites` }] });
+    // an operator: its sites' items only (the queue is bounded: it reads at most 10,000 held-out intervals)
+    const items = await deps.budget.run((signal) => deps.accounts.queue.list(window, { status: q.data.status, device: q.data.device, limit: 10_000, signal }));
+    return items.filter((i) => sites.includes(i.site)).slice(0, q.data.limit);
   });
 
   const decisionBody = z.strictObject({

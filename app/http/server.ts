@@ -23,6 +23,11 @@ import { HttpError, QueryBudget } from './query-budget.js';
 import { registerReviewRoutes } from './review-routes.js';
 import { registerReportRoutes } from './report-routes.js';
 import { registerImportRoutes } from './import-routes.js';
+import { Access } from './access.js';
+import { registerOperatorRoutes } from './operator-routes.js';
+import type { OperatorStore } from '../../devices/operators.js';
+import type { DeviceActivity } from '../../ingest/device-activity.js';
+import { registerOfficeRoutes } from './office-routes.js';
 import type { CsvImportSource } from '../../ingest/sources/csv-import.js';
 
 export interface HttpDeps {
@@ -49,6 +54,12 @@ export interface HttpDeps {
   computeRollup: (month: string) => Promise<ComputeResult>;
   /** bounds on what one request may ask of the store (`NETZERO_HTTP_*` settings) */
   limits: HttpLimits;
+  /** site-scoped operator logins (app/http/access.ts, operator-routes.ts); absent: only the admin token */
+  operators?: OperatorStore;
+  /** per-device counts and latest reading for the operator view (ingest/device-activity.ts) */
+  activity?: DeviceActivity;
+  /** the listeners' ports, for the operator page's ready `mosquitto_pub` line */
+  listeners?: () => { mqtt?: number; ws?: number; ocpp?: number };
 }
 
 export interface HttpLimits {
@@ -196,6 +207,9 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     }
   };
 
+  // The device endpoints an operator may use take the admin or an operator (of those devices' sites): access.requireUser.
+  const access = new Access({ adminToken: deps.adminToken, operators: deps.operators, registry: deps.registry });
+
   app.get('/healthz', async (_req, reply) => {
     const h = deps.health();
     return reply.code(h.up ? 200 : 503).send({ status: h.up ? 'ok' : 'unavailable', ...h.verdict, ...h.details });
@@ -205,10 +219,12 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     return reply.header('content-type', deps.metrics.contentType).send(await deps.metrics.metrics());
   });
 
-  app.post('/api/devices', { preHandler: requireAdmin }, async (req, reply) => {
+  app.post('/api/devices', { preHandler: access.requireUser }, async (req, reply) => {
     // The measures a device may name: the budget's, the built-in ones and those added with `netzero measures add`.
     const body = parseRegistration(req.body ?? {}, await deps.registry.knownMeasures(deps.accounts.budget.measures));
     if (!body.success) return reply.code(400).send({ error: 'invalid body', issues: body.errors });
+    const denied = access.registrationDenied(req, body.data);
+    if (denied) return reply.code(403).send({ error: 'forbidden', issues: [denied] });
     try {
       const reg = await deps.registry.register(body.data);
       deps.log.info({ id: reg.id }, 'device registered');
@@ -219,9 +235,9 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     }
   });
 
-  app.get('/api/devices', { preHandler: requireAdmin }, async () => deps.registry.list());
+  app.get('/api/devices', { preHandler: access.requireUser }, async (req) => access.visible(req, await deps.registry.list()));
 
-  app.get('/api/devices/status', { preHandler: requireAdmin }, async () => deps.statusBoard.list());
+  app.get('/api/devices/status', { preHandler: access.requireUser }, async (req) => access.visible(req, deps.statusBoard.list()));
 
   app.get('/api/summary', async (req, reply) => {
     const q = windowQuery.safeParse(req.query);
@@ -289,9 +305,11 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     return reply.code(201).send({ version: factorJson(version), restated: restated.map((r) => ({ month: r.month, revision: r.revision, created: r.created })) });
   });
 
-  registerReviewRoutes(app, { accounts: deps.accounts, requireAdmin, budget, time: timeParam, restateForReview: deps.restateForReview });
+  registerReviewRoutes(app, { accounts: deps.accounts, requireAdmin, access, budget, time: timeParam, restateForReview: deps.restateForReview });
   registerReportRoutes(app, { accounts: deps.accounts, budget, timeZone: deps.timeZone });
-  registerImportRoutes(app, { imports: deps.imports, store: deps.store, requireAdmin, log: deps.log });
+  registerImportRoutes(app, { imports: deps.imports, store: deps.store, requireAdmin: access.requireUser, mayUse: async (req, id) => access.sitesOf(req) === null || (await access.device(req, id)), log: deps.log });
+  registerOperatorRoutes(app, { ...deps, access, requireAdmin, budget });
+  registerOfficeRoutes(app, { accounts: deps.accounts, registry: deps.registry, budget, time: timeParam, timeZone: deps.timeZone, maxDays: deps.limits.maxSummaryDays });
 
   app.get('/api/live', (req, reply) => {
     reply.raw.writeHead(200, {
@@ -305,25 +323,31 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
 
   const deviceWindow = z.object({ device: z.string().min(1), from: timeParam, to: timeParam, limit: limitParam });
 
-  app.get('/api/quarantine', { preHandler: requireAdmin }, async (req, reply) => {
+  app.get('/api/quarantine', { preHandler: access.requireUser }, async (req, reply) => {
     const q = z.object({ device: z.string().optional(), limit: limitParam, before: z.coerce.number().int().optional() }).safeParse(req.query);
     if (!q.success) return badRequest(reply, q.error, 'query');
+    // an operator sees its sites' devices' entries only (another site's device: 404, as an unknown one);
+    // the admin also sees entries of ids that are not registered (telemetry from an unknown device lands here)
+    if (q.data.device && access.sitesOf(req) !== null && !(await access.device(req, q.data.device))) return reply.code(404).send({ error: 'not found', issues: [{ field: 'device', reason: `no device "${q.data.device}" among your sites` }] });
+    const scoped = access.sitesOf(req) === null || q.data.device ? undefined : access.visible(req, await deps.registry.list()).map((d) => d.id);
     // The quarantine keeps each device's newest entries; how many older ones were dropped is in a header.
     void reply.header('x-netzero-quarantine-dropped', String(await deps.quarantine.dropped(q.data.device ?? null)));
-    return deps.quarantine.list({ device: q.data.device, limit: q.data.limit, beforeId: q.data.before });
+    return deps.quarantine.list({ device: q.data.device, devices: scoped, limit: q.data.limit, beforeId: q.data.before });
   });
 
-  app.get('/api/readings', { preHandler: requireAdmin }, async (req, reply) => {
+  app.get('/api/readings', { preHandler: access.requireUser }, async (req, reply) => {
     const q = deviceWindow.safeParse(req.query);
     if (!q.success) return badRequest(reply, q.error, 'query');
+    if (access.sitesOf(req) !== null && !(await access.device(req, q.data.device))) return reply.code(404).send({ error: 'not found', issues: [{ field: 'device', reason: `no device "${q.data.device}" among your sites` }] });
     const window = { from: q.data.from ?? EARLIEST_MS, to: q.data.to ?? Date.now() + 3_600_000 };
     const rows = await budget.run((signal) => deps.store.readings(q.data.device, window, q.data.limit, { signal }));
     return rows.map((r) => ({ ...r, ts: new Date(r.ts).toISOString(), receivedAt: new Date(r.receivedAt).toISOString() }));
   });
 
-  app.get('/api/intervals', { preHandler: requireAdmin }, async (req, reply) => {
+  app.get('/api/intervals', { preHandler: access.requireUser }, async (req, reply) => {
     const q = deviceWindow.safeParse(req.query);
     if (!q.success) return badRequest(reply, q.error, 'query');
+    if (access.sitesOf(req) !== null && !(await access.device(req, q.data.device))) return reply.code(404).send({ error: 'not found', issues: [{ field: 'device', reason: `no device "${q.data.device}" among your sites` }] });
     const window = { from: q.data.from ?? EARLIEST_MS, to: q.data.to ?? Date.now() + 3_600_000 };
     const rows = await budget.run((signal) => deps.store.intervals(q.data.device, window, { limit: q.data.limit, signal }));
     return rows.map((i) => ({ ...i, t0: new Date(i.t0).toISOString(), t1: new Date(i.t1).toISOString() }));
@@ -339,7 +363,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     return reply.code(404).send({ error: 'not found' });
   };
   app.get('/', async (_req, reply) => sendFile('index.html', 'text/html; charset=utf-8', reply));
-  // The dashboard's browser modules: the page loads dashboard.js (the main one), which imports the others as
+  // The office view's browser modules: the page loads office.js (the main one), which imports the others as
   // /<name>.js. Only names of lower-case letters, digits and dashes, so never a path; anything else is a 404.
   const MODULE_NAME = /^[a-z0-9-]+\.js$/;
   app.get<{ Params: { module: string } }>('/:module(^[a-z0-9-]+).js', async (req, reply) => {
@@ -352,6 +376,9 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     return reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', 'max-age=86400').send(fs.createReadStream(file));
   });
 
-  app.addHook('onClose', async () => live.close());
+  app.addHook('onClose', async () => {
+    live.close();
+    access.close();
+  });
   return app;
 }

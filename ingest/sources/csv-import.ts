@@ -42,6 +42,9 @@ export class ImportBusyError extends Error {
 
 export class UnknownDeviceError extends Error {}
 
+/** The device is disabled: nothing of it is imported until it is enabled again (409). */
+export class DeviceDisabledError extends Error {}
+
 /** The batch sent to the pipeline: readings, and for each row its readings' indexes. */
 interface Batch {
   readings: CsvReading[];
@@ -99,6 +102,7 @@ export class CsvImportSource implements IngestSource {
   async device(id: string): Promise<Device> {
     const device = await this.deps.registry.get(id);
     if (!device || device.role !== 'device' || !device.kind || !device.sector) throw new UnknownDeviceError(`no device "${id}" is registered`);
+    if (device.disabled) throw new DeviceDisabledError(`device "${id}" is disabled since ${device.disabled.at} by ${device.disabled.by}: ${device.disabled.reason}; enable it to import (POST /api/devices/${id}/enable)`);
     return device;
   }
 

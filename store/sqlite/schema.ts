@@ -55,6 +55,9 @@ export function migrate(db: Database.Database): void {
  */
 const OVERLAPS = '(t1 >= @from AND t0 < @to AND (t1 > @from OR t1 = t0) AND (t1 < @to OR t1 > t0))';
 
+/** An interval (t0 ≥ @from) whose time lies in one step of @step ms counted from @from. */
+const INSIDE_ONE_STEP = '(t1 = t0 OR CAST((t0 - @from) / @step AS INTEGER) = CAST((t1 - 1 - @from) / @step AS INTEGER))';
+
 /** The queries readers run, off the main thread (lib/sqlite-reader.ts): a long one never holds up ingest. */
 export const READS = {
   aggregate: `SELECT device, counter, kind, site, sector, quality, COUNT(*) AS intervals,
@@ -65,6 +68,16 @@ export const READS = {
     FROM intervals
     WHERE ${OVERLAPS}
     GROUP BY device, counter, kind, site, sector, quality`,
+  // Steps of @step ms from @from (aggregateSteps): intervals lying inside one step are summed per step by
+  // SQLite; the few that cross a step edge or the window's edges come back one by one (store/steps.ts).
+  stepsInside: `SELECT device, counter, kind, site, sector, quality,
+      CAST((CASE WHEN t1 = t0 THEN t1 - @from ELSE t1 - 1 - @from END) / @step AS INTEGER) AS step,
+      COUNT(*) AS intervals, 0 AS continuing, SUM(t1 - t0) AS covered_ms, SUM(amount) AS amount
+    FROM intervals
+    WHERE t1 >= @from AND t1 <= @to AND t0 >= @from AND (t1 > t0 OR t1 < @to) AND ${INSIDE_ONE_STEP}
+    GROUP BY device, counter, kind, site, sector, quality, step`,
+  stepsCrossing: `SELECT device, counter, kind, site, sector, quality, t0, t1, amount FROM intervals
+    WHERE ${OVERLAPS} AND NOT (t1 <= @to AND t0 >= @from AND ${INSIDE_ONE_STEP})`,
   intervals: `SELECT * FROM intervals WHERE device = @device AND ${OVERLAPS} ORDER BY counter, t1, seq1 LIMIT @limit`,
   heldOut: `SELECT * FROM intervals WHERE quality = 'implausible' AND t1 >= @from AND t1 < @to ORDER BY t1, device, counter LIMIT @limit`,
   readings: `SELECT device, ts, seq, fields, extras, received_at FROM readings

@@ -110,10 +110,11 @@ describe('opening a data dir from before each room kept its own migrations', () 
     const after = sqliteMaster();
     for (const [name, sql] of before) {
       if (name === 'rollup_revisions') expect(after.get(name), name).toBe(sql!.replace(', constraint', ', "data_as_of" text, "cause" text, constraint'));
+      else if (name === 'devices') expect(after.get(name), name).toBe(sql!.replace(/\)$/, ', "disabled_at" text, "disabled_reason" text, "disabled_by" text)'));
       else expect(after.get(name), name).toBe(sql);
     }
     expect(((await state.selectFrom('kysely_migration').select('name').orderBy('name').execute()) as Array<{ name: string }>).map((r) => r.name)).toEqual(OLD_MIGRATIONS);
-    for (const [owner, migration] of [['registry', '0001_devices'], ['quarantine', '0001_quarantine,0002_dropped_counts'], ['factors', '0001_factor_versions'], ['rollups', '0001_monthly_rollups,0002_data_as_of,0003_cause']]) {
+    for (const [owner, migration] of [['registry', '0001_devices,0002_disabled'], ['quarantine', '0001_quarantine,0002_dropped_counts'], ['factors', '0001_factor_versions'], ['rollups', '0001_monthly_rollups,0002_data_as_of,0003_cause']]) {
       const rows = (await state.selectFrom(`migrations_${owner}`).select('name').orderBy('name').execute()) as Array<{ name: string }>;
       expect(rows.map((r) => r.name), owner).toEqual(migration!.split(','));
     }
@@ -122,7 +123,7 @@ describe('opening a data dir from before each room kept its own migrations', () 
     const registry = new DeviceRegistry(state);
     const devices = await registry.list();
     expect(devices).toHaveLength(1);
-    expect(devices[0]).toMatchObject({ id: 'pv-old', role: 'device', kind: 'pv_inverter', site: 'kh-old', sector: 'industry', name: 'old inverter', params: { nameplate_kw: 50 }, demo: false });
+    expect(devices[0]).toMatchObject({ id: 'pv-old', role: 'device', kind: 'pv_inverter', site: 'kh-old', sector: 'industry', name: 'old inverter', params: { nameplate_kw: 50 }, demo: false, disabled: null });
     expect((await registry.authenticate('pv-old', SECRET))?.id).toBe('pv-old');
     expect(await registry.authenticate('pv-old', 'wrong')).toBeNull();
 
@@ -181,7 +182,7 @@ describe('opening a data dir from before each room kept its own migrations', () 
 
     const state = await openState();
     expect(sqliteMaster()).toEqual(schema);
-    for (const [owner, migrations] of [['registry', 1], ['quarantine', 2], ['factors', 1], ['rollups', 3]] as const) {
+    for (const [owner, migrations] of [['registry', 2], ['quarantine', 2], ['factors', 1], ['rollups', 3]] as const) {
       const n = (await state.selectFrom(`migrations_${owner}`).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()) as { n: number };
       expect(Number(n.n), owner).toBe(migrations);
     }

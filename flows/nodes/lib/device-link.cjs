@@ -189,7 +189,7 @@ class DeviceLink extends EventEmitter {
 
 /** MQTT.js errors in the words an operator needs. */
 function describeError(err) {
-  if (err && err.code === 5) return 'not authorized: check the device id and secret';
+  if (err && err.code === 5) return 'not authorized: check the device id and secret (a rotated secret stops working at once; a disabled device is refused: see the operator page /operators)';
   if (err && err.code === 4) return 'bad username or password: check the device id and secret';
   if (err && (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === 'EHOSTUNREACH')) return `broker unreachable (${err.code})`;
   return err && err.message ? err.message : String(err);

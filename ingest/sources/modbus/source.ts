@@ -75,6 +75,7 @@ export class ModbusSource implements IngestSource {
   private readonly abort = new AbortController();
   private rescanTimer?: NodeJS.Timeout;
   private offRegistered?: () => void;
+  private offChanged?: () => void;
   private scanning?: Promise<void>;
   private scanAgain = false;
   private stopping = false;
@@ -104,6 +105,7 @@ export class ModbusSource implements IngestSource {
     await this.rescan(true);
     this.rescanTimer = setInterval(() => this.scanSoon(), this.deps.rescanMs ?? RESCAN_MS);
     this.offRegistered = this.deps.registry.onRegistered(() => this.scanSoon());
+    this.offChanged = this.deps.registry.onChanged(() => this.scanSoon());
   }
 
   /** A rescan now, or right after the one running (it may have read the list before the registration). */
@@ -125,6 +127,7 @@ export class ModbusSource implements IngestSource {
   async stop(): Promise<void> {
     this.stopping = true;
     this.offRegistered?.();
+    this.offChanged?.();
     clearInterval(this.rescanTimer);
     for (const s of this.devices.values()) clearTimeout(s.timer);
     this.abort.abort();
@@ -150,7 +153,8 @@ export class ModbusSource implements IngestSource {
     if (this.stopping) return;
     const seen = new Set<string>();
     for (const device of list) {
-      if (device.role !== 'device' || !device.kind || device.params?.modbus === undefined) continue;
+      // a disabled device is not polled (dropped below like a removed one); its status says disabled (GET /api/operators/devices)
+      if (device.role !== 'device' || !device.kind || device.params?.modbus === undefined || device.disabled) continue;
       seen.add(device.id);
       const key = JSON.stringify([device.kind, device.site, device.params.modbus]);
       const known = this.devices.get(device.id);
@@ -174,7 +178,7 @@ export class ModbusSource implements IngestSource {
       if (seen.has(s.device.id)) continue;
       this.drop(s);
       this.deps.statusBoard.forget(s.device.id);
-      this.deps.log.info({ device: s.device.id }, 'modbus: device no longer registered with params.modbus; polling stopped');
+      this.deps.log.info({ device: s.device.id }, 'modbus: device no longer registered with params.modbus, or disabled; polling stopped');
     }
     this.deps.metrics.devices.set(this.devices.size);
   }

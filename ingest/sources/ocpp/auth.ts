@@ -135,6 +135,9 @@ export class OcppAuth {
     if (device.role !== 'device' || device.kind !== 'ev_charger') {
       return refuse(403, 'wrong_kind', `"${device.id}" is ${device.role === 'viewer' ? 'a viewer' : `a ${device.kind ?? 'device'}`}: the OCPP endpoint is for ev_charger devices`);
     }
+    if (device.disabled) {
+      return refuse(403, 'disabled', `charger "${device.id}" is disabled since ${device.disabled.at} by ${device.disabled.by}: ${device.disabled.reason}`);
+    }
     return { device };
   }
 

@@ -75,6 +75,7 @@ export class OcppSource implements IngestSource {
   private sweep?: NodeJS.Timeout;
   private port?: number;
   private stopping = false;
+  private offChanged?: () => void;
 
   constructor(
     private readonly opts: OcppOptions,
@@ -126,6 +127,13 @@ export class OcppSource implements IngestSource {
       accept({ device: verdict.device });
     });
     rpc.on('client', (client: ServerClient) => this.connected(client));
+    // a charger whose secret was replaced or that was disabled must log in again, and the new check decides
+    this.offChanged = this.deps.registry.onChanged((c) => {
+      const client = this.current.get(c.id);
+      if (!client) return;
+      this.deps.log.info({ charger: c.id, change: c.what }, 'ocpp: connection closed: the charger must log in again');
+      void client.close({ code: 1008, reason: c.what === 'secret' ? 'the secret was replaced' : 'the charger was disabled' }).catch(() => undefined);
+    });
     rpc.on('error', (err: Error) => this.deps.log.warn({ err: err.message }, 'ocpp server error'));
     this.rpc = rpc;
 
@@ -285,6 +293,7 @@ export class OcppSource implements IngestSource {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.offChanged?.();
     clearInterval(this.sweep);
     await this.auth.stop();
     const clients = [...this.current.values()];

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { SharedResults } from '../../app/http/shared-results.js';
+
+describe('SharedResults: one computation for identical requests', () => {
+  it('computes once for callers of the same key while it runs and within the ttl, again after it', async () => {
+    let clock = 1_000;
+    let computed = 0;
+    const shared = new SharedResults<number>({ ttlMs: 2_000, maxEntries: 10, now: () => clock });
+    const work = () => new Promise<number>((resolve) => setTimeout(() => resolve(++computed), 5));
+    const answers = await Promise.all([shared.get('a', work), shared.get('a', work), shared.get('a', work)]);
+    expect(answers).toEqual([1, 1, 1]);
+    clock += 1_999;
+    expect(await shared.get('a', work)).toBe(1);
+    expect(await shared.get('b', work)).toBe(2); // another key: its own computation
+    clock += 1;
+    expect(await shared.get('a', work)).toBe(3); // the ttl ran out
+    expect(computed).toBe(3);
+  });
+
+  it('keeps no failure: the next caller computes again', async () => {
+    const shared = new SharedResults<string>({ ttlMs: 60_000, maxEntries: 10 });
+    await expect(shared.get('k', () => Promise.reject(new Error('store busy')))).rejects.toThrow('store busy');
+    expect(await shared.get('k', () => Promise.resolve('fine'))).toBe('fine');
+  });
+
+  it('holds at most maxEntries keys, dropping the oldest', async () => {
+    let computed = 0;
+    const shared = new SharedResults<number>({ ttlMs: 60_000, maxEntries: 2 });
+    const work = () => Promise.resolve(++computed);
+    await shared.get('a', work);
+    await shared.get('b', work);
+    await shared.get('c', work); // 'a' dropped
+    expect(await shared.get('b', work)).toBe(2);
+    expect(await shared.get('a', work)).toBe(4);
+  });
+});
