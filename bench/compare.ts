@@ -179,7 +179,8 @@ function versions() {
 async function main() {
   const machine = versions();
   process.stdout.write(`side-by-side benchmark: ${RUNS} runs, ${DEVICES} devices in ${PUBLISHERS} publisher processes; ${JSON.stringify(machine)}\n`);
-  const svc = await startService({ env: { NETZERO_LOG_LEVEL: 'warn' } });
+  // BENCH_SERVICE_NODE_ARGS: node flags for the service only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it
+  const svc = await startService({ env: { NETZERO_LOG_LEVEL: 'warn' }, nodeArgs: process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) });
   const mosquitto = await startMosquitto();
   const aedes = await startBareAedes();
   const runs: Array<Record<string, Measured>> = [];

@@ -53,7 +53,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? ` (last error: ${String(lastErr)})` : ''}`);
 }
 
-export async function startService(opts: { env?: Record<string, string>; dataDir?: string } = {}): Promise<RunningService> {
+export async function startService(opts: { env?: Record<string, string>; dataDir?: string; nodeArgs?: string[] } = {}): Promise<RunningService> {
   const dataDir = opts.dataDir ?? tempDir();
   const portsFile = path.join(dataDir, 'ports.json');
   fs.rmSync(portsFile, { force: true });
@@ -71,7 +71,7 @@ export async function startService(opts: { env?: Record<string, string>; dataDir
     NETZERO_LOG_LEVEL: 'info',
     ...opts.env,
   };
-  const proc = spawn(process.execPath, [path.join(ROOT, 'bin/netzero.js'), 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(ROOT, 'bin/netzero.js'), 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
