@@ -7,7 +7,7 @@ export interface ActivitySnapshot {
   counted_since: string;
   /** when a message of the device last came in (accepted or not), ISO 8601 */
   last_seen: string | null;
-  /** the reading with the latest `ts` accepted since the service started */
+  /** the reading with the latest `ts`: accepted since the service started, or read back from the store once (`seedLast`) */
   last_reading: { ts: string; seq: number | null; received_at: string; values: Record<string, unknown> } | null;
 }
 
@@ -21,6 +21,8 @@ interface Counts {
   rejected: number[];
   warned: number[];
   lastSeen: number | null;
+  /** the store was asked for the latest reading (after a restart), whatever it answered */
+  lastLookedUp: boolean;
   last: { ts: number; seq: number | null; receivedAt: number; values: Record<string, unknown> } | null;
   warnings: Array<ActivityWarning & { at: string }>;
 }
@@ -55,7 +57,7 @@ export class DeviceActivity {
   private slot(device: string): { c: Counts; i: number } {
     let c = this.byDevice.get(device);
     if (!c) {
-      c = { hour: new Array<number>(HOURS).fill(-1), accepted: new Array<number>(HOURS).fill(0), rejected: new Array<number>(HOURS).fill(0), warned: new Array<number>(HOURS).fill(0), lastSeen: null, last: null, warnings: [] };
+      c = { hour: new Array<number>(HOURS).fill(-1), accepted: new Array<number>(HOURS).fill(0), rejected: new Array<number>(HOURS).fill(0), warned: new Array<number>(HOURS).fill(0), lastSeen: null, lastLookedUp: false, last: null, warnings: [] };
       this.byDevice.set(device, c);
     }
     const hour = Math.floor(this.now() / HOUR_MS);
@@ -75,6 +77,26 @@ export class DeviceActivity {
     c.accepted[i]! += n;
     c.lastSeen = this.now();
     if (latest && (!c.last || latest.ts >= c.last.ts)) c.last = { ...latest, receivedAt: this.now() };
+  }
+
+  /** Whether the device's latest reading is unknown here and the store has not been asked for it yet. */
+  needsLast(device: string): boolean {
+    const c = this.byDevice.get(device);
+    return !c || (!c.last && !c.lastLookedUp);
+  }
+
+  /**
+   * The latest stored reading, read back once after a restart (null: the device has none). Never replaces
+   * a later one seen since, and leaves the 24 h counts alone (they count what this process saw).
+   */
+  seedLast(device: string, stored: { ts: number; seq: number | null; receivedAt: number; values: Record<string, unknown> } | null): void {
+    let c = this.byDevice.get(device);
+    if (!c) {
+      this.slot(device);
+      c = this.byDevice.get(device)!;
+    }
+    c.lastLookedUp = true;
+    if (stored && (!c.last || stored.ts > c.last.ts)) c.last = stored;
   }
 
   rejected(device: string, n: number): void {

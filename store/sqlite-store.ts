@@ -153,8 +153,8 @@ export class SqliteStore implements ReadingStore {
     return (await this.read<Array<Record<string, unknown>>>('heldOut', { from: window.from, to: window.to, limit }, opts)).map(toInterval);
   }
 
-  async readings(device: string, window: Window, limit: number, opts: ReadOptions = {}): Promise<ReadingRow[]> {
-    const rows = await this.read<Array<Record<string, unknown>>>('readings', [device, window.from, window.to, limit], opts);
+  async readings(device: string, window: Window, limit: number, opts: ReadOptions & { newestFirst?: boolean } = {}): Promise<ReadingRow[]> {
+    const rows = await this.read<Array<Record<string, unknown>>>(opts.newestFirst ? 'readingsNewestFirst' : 'readings', [device, window.from, window.to, limit], opts);
     return rows.map((r) => ({
       device: String(r.device),
       ts: Number(r.ts),

@@ -84,7 +84,8 @@ export interface ReadingStore extends DurableWriter {
   aggregateSteps?(window: Window, stepMs: number, opts?: ReadOptions): Promise<AggregateRow[][]>;
   /** a device's intervals overlapping the window, by counter and time; at most `limit` when given */
   intervals(device: string, window: Window, opts?: ReadOptions & { limit?: number }): Promise<Interval[]>;
-  readings(device: string, window: Window, limit: number, opts?: ReadOptions): Promise<ReadingRow[]>;
+  /** a device's readings in the window by ts and seq, at most `limit`; `newestFirst`: the latest first (its last reading: limit 1) */
+  readings(device: string, window: Window, limit: number, opts?: ReadOptions & { newestFirst?: boolean }): Promise<ReadingRow[]>;
   /** the intervals of every device left out of totals (`implausible`) that end in the window, oldest first, at most `limit` */
   heldOut(window: Window, limit: number, opts?: ReadOptions): Promise<Interval[]>;
   countReadings(device?: string): Promise<number>;

@@ -16,6 +16,7 @@ import type { Quarantine } from '../../ingest/quarantine.js';
 import { SESSION_COOKIE, type Access } from './access.js';
 import { OVERVIEW_STATUSES, overviewRow, statusOf } from './device-overview.js';
 import type { QueryBudget } from './query-budget.js';
+import type { ReadingStore } from '../../store/types.js';
 
 export interface OperatorRouteDeps {
   registry: DeviceRegistry;
@@ -23,6 +24,8 @@ export interface OperatorRouteDeps {
   statusBoard: DeviceStatusBoard;
   quarantine: Quarantine;
   activity?: DeviceActivity;
+  /** where a device's latest reading is read back after a restart (the counts in memory start empty) */
+  store?: ReadingStore;
   accounts: Accounts;
   log: Logger;
   access: Access;
@@ -189,6 +192,26 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
     return counts;
   };
 
+  /**
+   * Devices shown whose latest reading this process has not seen (after a restart): read back from the
+   * store once each, newest first, limit 1 (the primary key's order), within the query budget. A busy
+   * store leaves them unknown for this answer; the next poll asks again.
+   */
+  const fillLastReadings = async (devices: readonly { id: string }[]): Promise<void> => {
+    const store = deps.store;
+    const missing = devices.filter((d) => activity.needsLast(d.id));
+    if (!store || missing.length === 0) return;
+    await deps.budget
+      .run(async (signal) => {
+        const window = { from: 0, to: Date.now() + 86_400_000 };
+        for (const d of missing) {
+          const [r] = await store.readings(d.id, window, 1, { newestFirst: true, signal });
+          activity.seedLast(d.id, r ? { ts: r.ts, seq: r.seq, receivedAt: r.receivedAt, values: { ...r.fields, ...r.extras } } : null);
+        }
+      })
+      .catch((err: Error) => deps.log.debug({ err: err.message }, 'operator view: latest readings not read back now'));
+  };
+
   app.get('/api/operators/devices', { preHandler: requireUser }, async (req, reply) => {
     const q = overviewQuery.safeParse(req.query);
     if (!q.success) return reply.code(400).send({ error: 'invalid query', issues: zodToFieldErrors(q.error) });
@@ -203,7 +226,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
       .filter((d) => !f.status || statusOf(d, deps.statusBoard.get(d.id)) === f.status)
       .filter((d) => !needle || d.id.toLowerCase().includes(needle) || (d.name ?? '').toLowerCase().includes(needle));
     const page = devices.slice(f.offset, f.offset + f.limit);
-    const counts = await openReviews();
+    const [counts] = await Promise.all([openReviews(), fillLastReadings(page)]);
     return {
       total: devices.length,
       offset: f.offset,
@@ -216,6 +239,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
   app.get<{ Params: { id: string } }>('/api/operators/devices/:id', { preHandler: requireUser }, async (req, reply) => {
     const device = await access.device(req, req.params.id);
     if (!device) return notFound(reply, req.params.id);
+    await fillLastReadings([device]);
     const [rejections, review] = await Promise.all([
       deps.quarantine.list({ device: device.id, limit: DETAIL_REJECTIONS }),
       deps.budget

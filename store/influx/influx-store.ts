@@ -132,7 +132,7 @@ export class InfluxStore implements ReadingStore {
     return this.reader.heldOut(window, limit, opts);
   }
 
-  readings(device: string, window: Window, limit: number, opts?: ReadOptions): Promise<ReadingRow[]> {
+  readings(device: string, window: Window, limit: number, opts?: ReadOptions & { newestFirst?: boolean }): Promise<ReadingRow[]> {
     return this.reader.readings(device, window, limit, opts);
   }
 

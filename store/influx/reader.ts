@@ -85,10 +85,10 @@ export class InfluxReader {
     return opts.limit === undefined ? all : all.slice(0, opts.limit);
   }
 
-  async readings(device: string, window: Window, limit: number, opts: ReadOptions = {}): Promise<ReadingRow[]> {
+  async readings(device: string, window: Window, limit: number, opts: ReadOptions & { newestFirst?: boolean } = {}): Promise<ReadingRow[]> {
     const from = KINDS.map(ident).join(', ');
     const series = await this.query.query(
-      `SELECT * FROM ${from} WHERE device = ${literal(device)} AND time >= ${nsOf(window.from)} AND time < ${nsOf(window.to)} ORDER BY time ASC LIMIT ${limit}`,
+      `SELECT * FROM ${from} WHERE device = ${literal(device)} AND time >= ${nsOf(window.from)} AND time < ${nsOf(window.to)} ORDER BY time ${opts.newestFirst ? 'DESC' : 'ASC'} LIMIT ${limit}`,
       opts.signal,
     );
     const rows = series.flatMap((s) =>
@@ -109,7 +109,8 @@ export class InfluxReader {
         };
       }),
     );
-    return rows.sort((a, b) => a.ts - b.ts || (a.seq ?? -1) - (b.seq ?? -1)).slice(0, limit);
+    const sign = opts.newestFirst ? -1 : 1;
+    return rows.sort((a, b) => sign * (a.ts - b.ts || (a.seq ?? -1) - (b.seq ?? -1))).slice(0, limit);
   }
 
   async heldOut(window: Window, limit: number, opts: ReadOptions = {}): Promise<Interval[]> {

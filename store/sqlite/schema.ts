@@ -82,6 +82,8 @@ export const READS = {
   heldOut: `SELECT * FROM intervals WHERE quality = 'implausible' AND t1 >= @from AND t1 < @to ORDER BY t1, device, counter LIMIT @limit`,
   readings: `SELECT device, ts, seq, fields, extras, received_at FROM readings
     WHERE device = ? AND ts >= ? AND ts < ? ORDER BY ts, seq LIMIT ?`,
+  readingsNewestFirst: `SELECT device, ts, seq, fields, extras, received_at FROM readings
+    WHERE device = ? AND ts >= ? AND ts < ? ORDER BY ts DESC, seq DESC LIMIT ?`,
   receivedHours: 'SELECT DISTINCT (ts / 3600000) * 3600000 AS hour FROM readings WHERE received_at > ? AND received_at <= ? ORDER BY hour',
   countAll: 'SELECT COUNT(*) AS n FROM readings',
   countDevice: 'SELECT COUNT(*) AS n FROM readings WHERE device = ?',

@@ -426,6 +426,13 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         // another device's readings are not listed
         expect(await store.readings('pv-2', ALL, 10)).toEqual([]);
       });
+
+      it('readings() newest first: the last reading of a device is limit 1', async () => {
+        await write([pv(T0, 1), pv(T0 + 2 * H, 3), pv(T0 + H, 2)]);
+        expect((await store.readings('pv-1', ALL, 1, { newestFirst: true })).map((r) => r.fields.energy_kwh)).toEqual([3]);
+        expect((await store.readings('pv-1', ALL, 10, { newestFirst: true })).map((r) => r.ts)).toEqual([T0 + 2 * H, T0 + H, T0]);
+        expect((await store.readings('pv-1', { from: T0, to: T0 + 2 * H }, 1, { newestFirst: true })).map((r) => r.ts)).toEqual([T0 + H]);
+      });
     });
 
     describe('receivedHours', () => {

@@ -105,4 +105,20 @@ describe('device activity', () => {
     expect(a.warnings('d1')).toHaveLength(1);
     expect(a.snapshot('nobody')).toMatchObject({ accepted_24h: 0, last_seen: null, last_reading: null });
   });
+
+  it('after a restart, the latest reading is read back once; one seen since is never replaced by an older stored one', () => {
+    const now = Date.UTC(2026, 10, 22, 10, 0, 0);
+    const a = new DeviceActivity(() => now);
+    expect(a.needsLast('d1')).toBe(true);
+    a.seedLast('d1', { ts: now - 7_200_000, seq: 4, receivedAt: now - 7_100_000, values: { import_kwh: 40 } });
+    expect(a.needsLast('d1')).toBe(false);
+    expect(a.snapshot('d1')).toMatchObject({ accepted_24h: 0, last_seen: null, last_reading: { seq: 4, values: { import_kwh: 40 } } });
+    a.seedLast('d2', null); // the store has none: asked once, not again
+    expect(a.needsLast('d2')).toBe(false);
+    expect(a.snapshot('d2').last_reading).toBeNull();
+    a.accepted('d3', 1, { ts: now - 60_000, seq: 9, values: { import_kwh: 90 } });
+    expect(a.needsLast('d3')).toBe(false);
+    a.seedLast('d3', { ts: now - 3_600_000, seq: 8, receivedAt: now - 3_500_000, values: { import_kwh: 80 } });
+    expect(a.snapshot('d3').last_reading).toMatchObject({ seq: 9 });
+  });
 });
