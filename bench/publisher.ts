@@ -6,6 +6,7 @@
  */
 import readline from 'node:readline';
 import mqtt, { type MqttClient } from 'mqtt';
+import { percentile } from '../test/helpers/mqtt-abuse.js';
 
 export interface PublisherSettings {
   url: string;
@@ -18,10 +19,6 @@ export interface PublisherSettings {
 }
 
 const s = JSON.parse(process.env.BENCH_PUBLISHER ?? '{}') as PublisherSettings;
-const quantile = (xs: number[], q: number) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? null;
-};
 
 const clients: MqttClient[] = await Promise.all(
   s.devices.map((d) =>
@@ -51,4 +48,4 @@ await Promise.all(
 );
 const seconds = (performance.now() - t0) / 1000;
 await Promise.all(clients.map((c) => c.endAsync()));
-process.stdout.write(`${JSON.stringify({ messages: s.devices.length * s.perDevice, seconds, p50_ms: quantile(latencies, 0.5), p99_ms: quantile(latencies, 0.99) })}\n`);
+process.stdout.write(`${JSON.stringify({ messages: s.devices.length * s.perDevice, seconds, p50_ms: latencies.length ? percentile(latencies, 50) : null, p99_ms: latencies.length ? percentile(latencies, 99) : null })}\n`);

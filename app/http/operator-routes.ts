@@ -16,6 +16,7 @@ import type { Quarantine } from '../../ingest/quarantine.js';
 import { SESSION_COOKIE, type Access } from './access.js';
 import { OVERVIEW_STATUSES, overviewRow, statusOf } from './device-overview.js';
 import type { QueryBudget } from './query-budget.js';
+import { SharedResults } from './shared-results.js';
 import type { ReadingStore } from '../../store/types.js';
 
 export interface OperatorRouteDeps {
@@ -173,24 +174,23 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
   });
 
   // ---- the overview ----
-  let reviewCounts: { at: number; counts: Promise<Map<string, number> | null> } | undefined;
-  const openReviews = (): Promise<Map<string, number> | null> => {
-    if (reviewCounts && Date.now() - reviewCounts.at < REVIEW_COUNTS_MS) return reviewCounts.counts;
-    const counts = deps.budget
-      .run((signal) => deps.accounts.queue.list({ from: Date.UTC(2000, 0, 1), to: Date.now() + 86_400_000 }, { status: 'open', limit: 10_000, signal }))
-      .then((items) => {
-        const m = new Map<string, number>();
-        for (const i of items) m.set(i.device, (m.get(i.device) ?? 0) + 1);
-        return m;
-      })
-      .catch((err: Error) => {
-        deps.log.warn({ err: err.message }, 'operator view: the review queue could not be read now');
-        reviewCounts = undefined;
-        return null;
-      });
-    reviewCounts = { at: Date.now(), counts };
-    return counts;
-  };
+  const reviewCounts = new SharedResults<Map<string, number>>({ ttlMs: REVIEW_COUNTS_MS, maxEntries: 1 });
+  const openReviews = (): Promise<Map<string, number> | null> =>
+    reviewCounts
+      .get('open', () =>
+        deps.budget
+          .run((signal) => deps.accounts.queue.list({ from: Date.UTC(2000, 0, 1), to: Date.now() + 86_400_000 }, { status: 'open', limit: 10_000, signal }))
+          .then((items) => {
+            const m = new Map<string, number>();
+            for (const i of items) m.set(i.device, (m.get(i.device) ?? 0) + 1);
+            return m;
+          })
+          .catch((err: Error) => {
+            deps.log.warn({ err: err.message }, 'operator view: the review queue could not be read now');
+            throw err;
+          }),
+      )
+      .catch(() => null);
 
   /**
    * Devices shown whose latest reading this process has not seen (after a restart): read back from the

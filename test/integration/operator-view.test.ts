@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveChromium, launchChromium, screenshot, watchedPage, type WatchedPage } from '../helpers/browser.js';
+import { connectClient } from '../helpers/mqtt-abuse.js';
 import { registerDevice, startService, waitFor, type RunningService } from '../helpers/service.js';
 
 /**
@@ -27,18 +28,10 @@ let w: WatchedPage;
 let opA: { id: string; secret: string };
 const clients: MqttClient[] = [];
 
-function connect(id: string, secret: string): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const c = mqtt.connect(`mqtt://127.0.0.1:${svc.ports.mqtt}`, { username: id, password: secret, clientId: id, reconnectPeriod: 0, connectTimeout: 5000 });
-    c.once('connect', () => {
-      clients.push(c);
-      resolve(c);
-    });
-    c.once('error', (err) => {
-      c.end(true);
-      reject(err);
-    });
-  });
+async function connect(id: string, secret: string): Promise<MqttClient> {
+  const c = await connectClient(svc.ports.mqtt!, { username: id, password: secret, clientId: id, connectTimeout: 5000 });
+  clients.push(c);
+  return c;
 }
 const refusedCode = (id: string, secret: string) =>
   connect(id, secret).then(

@@ -2,9 +2,10 @@ import http from 'node:http';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { RPCClient } from 'ocpp-rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectClient } from '../helpers/mqtt-abuse.js';
 import { freePort, registerDevice, startService, waitFor, type Registered, type RunningService } from '../helpers/service.js';
 
 /**
@@ -58,18 +59,10 @@ const chargers: Array<InstanceType<typeof RPCClient>> = [];
 const bearer = (op: { id: string; secret: string }) => `${op.id}:${op.secret}`;
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 
-function connect(id: string, secret: string): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const c = mqtt.connect(`mqtt://127.0.0.1:${svc.ports.mqtt}`, { username: id, password: secret, clientId: id, reconnectPeriod: 0, connectTimeout: 5000 });
-    c.once('connect', () => {
-      clients.push(c);
-      resolve(c);
-    });
-    c.once('error', (err) => {
-      c.end(true);
-      reject(err);
-    });
-  });
+async function connect(id: string, secret: string): Promise<MqttClient> {
+  const c = await connectClient(svc.ports.mqtt!, { username: id, password: secret, clientId: id, connectTimeout: 5000 });
+  clients.push(c);
+  return c;
 }
 
 /** The CONNACK return code of a login that must be refused. */
