@@ -3,7 +3,7 @@ import { openServiceState } from '../app/state.js';
 import { DeviceRegistry } from '../devices/registry.js';
 import { topicFor } from '../devices/topics.js';
 import { command, dataDirOf, requireDataDir, usage, UsageError } from './context.js';
-import { checkService, findService, post, ServiceError } from './service-client.js';
+import { post, runningService, ServiceError } from './service-client.js';
 
 interface Flags {
   dataDir?: string;
@@ -15,14 +15,8 @@ interface Flags {
  * connections at once), else null: the caller then writes the data dir itself (nothing is connected).
  */
 async function viaService(flags: Flags, p: string, body: object): Promise<{ status: number; body: Record<string, unknown> } | null> {
-  let ep;
-  try {
-    ep = findService({ dataDir: flags.dataDir });
-    await checkService(ep);
-  } catch (err) {
-    if (err instanceof ServiceError) return null;
-    throw err;
-  }
+  const ep = await runningService({ dataDir: flags.dataDir });
+  if (!ep) return null;
   const a = await post<Record<string, unknown>>(ep, p, JSON.stringify(body), 'application/json');
   if (a.status === 404) throw usage('ID', `no device "${p.split('/')[3]}" is registered (netzero devices list)`);
   if (a.status === 400) {

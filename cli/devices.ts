@@ -36,7 +36,7 @@ function paramsOf(flags: string[], errors: string[]): Record<string, unknown> {
  * Sets `key` in `params`; a dotted key sets a nested one (`modbus.host=10.0.0.5` → params.modbus.host).
  * Returns why it cannot be set, or null.
  */
-function setParam(params: Record<string, unknown>, key: string, value: unknown): string | null {
+export function setParam(params: Record<string, unknown>, key: string, value: unknown): string | null {
   const path = key.split('.');
   if (path.some((p) => p === '' || p === '__proto__' || p === 'constructor' || p === 'prototype')) return 'each part of a dotted key must be a name (modbus.host=…)';
   let into = params;

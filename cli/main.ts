@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { UsageError } from './context.js';
 import { registerDeviceCommands } from './devices.js';
 import { registerDeviceAdminCommands } from './device-admin.js';
+import { registerDeviceImportCommand } from './device-import.js';
 import { registerOperatorCommands } from './operators.js';
 import { registerFactorCommands } from './factors.js';
 import { registerMeasureCommands } from './measures.js';
@@ -25,6 +26,7 @@ program
 registerStartCommand(program);
 registerDeviceCommands(program);
 registerDeviceAdminCommands(program);
+registerDeviceImportCommand(program);
 registerOperatorCommands(program);
 registerRollupCommand(program);
 registerReportCommand(program);

@@ -77,6 +77,18 @@ export async function checkService(ep: ServiceEndpoint): Promise<void> {
   }
 }
 
+/** The service running on the data dir (or at `--url`), or null when none answers there (no ports.json, nothing listening). */
+export async function runningService(opts: { url?: string; dataDir?: string }): Promise<ServiceEndpoint | null> {
+  try {
+    const ep = findService(opts);
+    await checkService(ep);
+    return ep;
+  } catch (err) {
+    if (err instanceof ServiceError) return null;
+    throw err;
+  }
+}
+
 export interface Answer<T> {
   status: number;
   body: T;

@@ -11,7 +11,7 @@ import type { ComputeResult, ReviewCause } from '../../accounting/rollups/monthl
 import { MONTH_PATTERN, monthOf, thisMonthSoFar } from '../../accounting/periods.js';
 import { STREAMS } from '../../accounting/streams/index.js';
 import { zodToFieldErrors, type FieldError } from '../../devices/payload.js';
-import { DuplicateIdError, keyAsField, parseRegistration, type DeviceRegistry } from '../../devices/registry.js';
+import { keyAsField, type DeviceRegistry } from '../../devices/registry.js';
 import type { DeviceStatusBoard } from '../../ingest/device-status.js';
 import type { Quarantine } from '../../ingest/quarantine.js';
 import type { Logger } from 'pino';
@@ -25,6 +25,7 @@ import { registerReportRoutes } from './report-routes.js';
 import { registerImportRoutes } from './import-routes.js';
 import { Access } from './access.js';
 import { registerOperatorRoutes } from './operator-routes.js';
+import { registerDeviceRegistrationRoute } from './device-registration.js';
 import type { OperatorStore } from '../../devices/operators.js';
 import type { DeviceActivity } from '../../ingest/device-activity.js';
 import { registerOfficeRoutes } from './office-routes.js';
@@ -219,21 +220,8 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     return reply.header('content-type', deps.metrics.contentType).send(await deps.metrics.metrics());
   });
 
-  app.post('/api/devices', { preHandler: access.requireUser }, async (req, reply) => {
-    // The measures a device may name: the budget's, the built-in ones and those added with `netzero measures add`.
-    const body = parseRegistration(req.body ?? {}, await deps.registry.knownMeasures(deps.accounts.budget.measures));
-    if (!body.success) return reply.code(400).send({ error: 'invalid body', issues: body.errors });
-    const denied = access.registrationDenied(req, body.data);
-    if (denied) return reply.code(403).send({ error: 'forbidden', issues: [denied] });
-    try {
-      const reg = await deps.registry.register(body.data);
-      deps.log.info({ id: reg.id }, 'device registered');
-      return reply.code(201).send(reg);
-    } catch (err) {
-      if (err instanceof DuplicateIdError) return reply.code(409).send({ error: 'conflict', reason: err.message });
-      throw err;
-    }
-  });
+  // The measures a device may name: the budget's, the built-in ones and those added with `netzero measures add`.
+  registerDeviceRegistrationRoute(app, { registry: deps.registry, access, log: deps.log, knownMeasures: () => deps.registry.knownMeasures(deps.accounts.budget.measures) });
 
   app.get('/api/devices', { preHandler: access.requireUser }, async (req) => access.visible(req, await deps.registry.list()));
 
