@@ -1,38 +1,28 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import type { Kind, Sector } from '../devices/kinds.js';
-import type { ConflictingReading, FlaggedInterval, StoreEvents, StoredReading, WriteResult } from '../ingest/reading.js';
+import type { StoreEvents, StoredReading, WriteResult } from '../ingest/reading.js';
 import { openPrivateFile } from '../lib/private-file.js';
 import { SqliteReader } from '../lib/sqlite-reader.js';
 import type { StoreMetrics } from './metrics.js';
-import { sameValues } from './same-values.js';
-import { migrate, NO_SEQ, READS } from './sqlite/schema.js';
-import { SeriesWriter } from './sqlite/series.js';
+import { NO_SEQ, READS } from './sqlite/schema.js';
+import { WriterThread } from './sqlite/writer-thread.js';
 import { combineSteps, type CrossingInterval } from './steps.js';
 import type { AggregateRow, Interval, IntervalQuality, ReadingRow, ReadingStore, ReadOptions, Window } from './types.js';
 import { WriteHealth } from './write-health.js';
-
-interface Committed {
-  result: WriteResult;
-  flagged: FlaggedInterval[];
-  conflicts: ConflictingReading[];
-}
 
 /**
  * The embedded store: SQLite in WAL mode with synchronous=FULL, so a committed transaction survives a
  * crash. Ingest hands it batches (group commit: one transaction, one fsync for many readings).
  * Intervals are maintained incrementally (store/sqlite/series.ts): a reading that lands between two
  * others replaces the interval that spanned it with two new ones, so late and out-of-order readings
- * need no rescan. After each commit it tells ingest (`StoreEvents`) which intervals are not `ok` and
+ * need no rescan. Writes run on a writer thread of their own (store/sqlite/writer-thread.ts), so a
+ * transaction and its fsync never hold up the event loop that acknowledges readings. After each commit it tells ingest (`StoreEvents`) which intervals are not `ok` and
  * which resent readings conflict with the stored ones. Every read runs off the main thread.
  */
 export class SqliteStore implements ReadingStore {
   readonly name = 'sqlite';
-  private db?: Database.Database;
-  private stmts?: ReturnType<SqliteStore['prepare']>;
-  private series?: SeriesWriter;
-  private writeTx?: (readings: StoredReading[]) => Committed;
+  private writer?: WriterThread;
   private reader?: SqliteReader;
   private events?: StoreEvents;
   private readonly writes: WriteHealth;
@@ -51,15 +41,9 @@ export class SqliteStore implements ReadingStore {
   async start(): Promise<void> {
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     openPrivateFile(this.file);
-    const db = new Database(this.file);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
-    migrate(db);
-    this.db = db;
-    this.stmts = this.prepare(db);
-    this.series = new SeriesWriter(db);
-    this.writeTx = db.transaction((readings: StoredReading[]) => this.applyAll(readings));
+    const writer = new WriterThread(this.file);
+    await writer.start();
+    this.writer = writer;
     this.reader = new SqliteReader(this.file, READS);
     this.reader.start();
   }
@@ -74,47 +58,14 @@ export class SqliteStore implements ReadingStore {
     return this.reader.query<T>(name, params, opts);
   }
 
-  private prepare(db: Database.Database) {
-    return {
-      insertReading: db.prepare(
-        `INSERT OR IGNORE INTO readings (device, ts, seq, kind, site, sector, fields, extras, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      storedValues: db.prepare('SELECT fields, extras FROM readings WHERE device = ? AND ts = ? AND seq = ?'),
-    };
-  }
-
   async writeBatch(readings: StoredReading[]): Promise<WriteResult> {
-    const writeTx = this.writeTx;
-    if (!writeTx) throw new Error('store not started');
-    const { result, flagged, conflicts } = await this.writes.track(() => writeTx(readings));
+    const writer = this.writer;
+    if (!writer) throw new Error('store not started');
+    const { result, flagged, conflicts } = await this.writes.track(() => writer.write(readings));
     this.metrics?.duplicates.inc(result.duplicates);
     if (flagged.length > 0) this.events?.flagged(flagged);
-    if (conflicts.length > 0) this.events?.conflicts(conflicts);
+    if (conflicts.length > 0) this.events?.conflicts(conflicts.map((c) => ({ reading: readings[c.index]!, stored: c.stored })));
     return result;
-  }
-
-  private applyAll(readings: StoredReading[]): Committed {
-    const s = this.stmts!;
-    let inserted = 0;
-    let duplicates = 0;
-    const flagged = new Map<string, FlaggedInterval>();
-    const conflicts: ConflictingReading[] = [];
-    for (const r of readings) {
-      const seq = r.seq ?? NO_SEQ;
-      const res = s.insertReading.run(r.device, r.ts, seq, r.kind, r.site, r.sector, JSON.stringify(r.fields), JSON.stringify(r.extras), r.receivedAt);
-      if (res.changes === 0) {
-        // Stored once: a resend with the same values is silent; one with other values is a conflict.
-        duplicates++;
-        const stored = s.storedValues.get(r.device, r.ts, seq) as { fields: string; extras: string };
-        const was = { fields: JSON.parse(stored.fields) as Record<string, unknown>, extras: JSON.parse(stored.extras) as Record<string, unknown> };
-        if (!sameValues(was.fields, r.fields) || !sameValues(was.extras, r.extras)) conflicts.push({ reading: r, stored: was });
-        continue;
-      }
-      inserted++;
-      this.series!.add(r, seq, flagged);
-    }
-    return { result: { inserted, duplicates }, flagged: [...flagged.values()], conflicts };
   }
 
   async aggregate(window: Window, opts: ReadOptions = {}): Promise<AggregateRow[]> {
@@ -178,7 +129,7 @@ export class SqliteStore implements ReadingStore {
 
   /** Up while the database is open and writes go through (a full disk makes it down until space returns). */
   healthy(): boolean {
-    return this.db?.open === true && this.writes.ok;
+    return this.writer?.running === true && this.writes.ok;
   }
 
   details(): Record<string, unknown> {
@@ -191,11 +142,8 @@ export class SqliteStore implements ReadingStore {
   async close(): Promise<void> {
     await this.reader?.close();
     this.reader = undefined;
-    this.db?.close();
-    this.db = undefined;
-    this.stmts = undefined;
-    this.series = undefined;
-    this.writeTx = undefined;
+    await this.writer?.close();
+    this.writer = undefined;
   }
 }
 

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { counters } from '../../devices/kinds.js';
+import { counters } from '../../devices/counters.js';
 import type { FlaggedInterval, StoredReading } from '../../ingest/reading.js';
 import { counterRule, firstState, nextStep, sameState, type CounterRule, type SeriesState } from '../counter-rules.js';
 import { meanContext, readingContext } from '../intervals.js';
@@ -17,14 +17,25 @@ interface PointRow {
 /** A point's stored state; a point written before states were kept counts from its own value. */
 const stateOf = (p: PointRow): SeriesState | null => (p.ref === null || p.ref_ts === null ? null : { ref: p.ref, refTs: p.ref_ts, pending: p.pending });
 
+/** Series whose last point is kept in memory, at most (beyond, the memory starts again empty). */
+const MAX_TAILS = 200_000;
+
+/** Whether (ts, seq) comes after the point p in its series. */
+const after = (ts: number, seq: number, p: PointRow): boolean => ts > p.ts || (ts === p.ts && seq > p.seq);
+
 /**
  * Counters to intervals inside the store's write transaction: a new point is put in its series, the
  * interval into it is computed from its predecessor's state (store/counter-rules.ts), and the points
  * after it are recomputed until the series state is what it was (a late reading, or one that changes
  * what a later drop means, can change more than one interval; a reading in order changes one).
+ *
+ * Most readings come in order: the last point of each series is kept in memory (with its state), so
+ * appending to a series reads nothing back from the database. The memory is only trusted while it
+ * matches what is committed: `forget()` after a rolled-back transaction.
  */
 export class SeriesWriter {
   private readonly stmts;
+  private tails = new Map<string, PointRow>();
 
   constructor(db: Database.Database) {
     this.stmts = {
@@ -53,25 +64,47 @@ export class SeriesWriter {
       if (typeof value !== 'number') continue;
       const rule = counterRule(r.kind, spec, r.params);
       const cur: PointRow = { ts: r.ts, seq, value, ctx, ref: null, ref_ts: null, pending: null };
+      const key = `${r.device}\u0000${spec.field}`;
+      const tail = this.tails.get(key);
+      if (tail && after(r.ts, seq, tail)) {
+        const state = this.interval(r, spec.field, rule, tail, stateOf(tail) ?? firstState(tail), cur, flagged);
+        this.stmts.insertPoint.run(r.device, spec.field, r.ts, seq, value, ctx, state.ref, state.refTs, state.pending);
+        this.remember(key, cur, state);
+        continue;
+      }
+      this.tails.delete(key);
       const prev = this.stmts.prev.get(r.device, spec.field, r.ts, seq) as PointRow | undefined;
       let state: SeriesState;
       if (prev) state = this.interval(r, spec.field, rule, prev, stateOf(prev) ?? firstState(prev), cur, flagged);
       else state = firstState(cur);
       this.stmts.insertPoint.run(r.device, spec.field, r.ts, seq, value, ctx, state.ref, state.refTs, state.pending);
-      this.cascade(r, spec.field, rule, cur, state, flagged);
+      if (this.cascade(r, spec.field, rule, cur, state, flagged)) this.remember(key, cur, state);
     }
   }
 
-  /** Recomputes the points after `from` until one's state is unchanged (then nothing after it changes). */
-  private cascade(r: StoredReading, counter: string, rule: CounterRule, from: PointRow, fromState: SeriesState, flagged: Map<string, FlaggedInterval>): void {
+  /** Drops the series' last points kept in memory (after a rollback they may not be in the database). */
+  forget(): void {
+    this.tails = new Map();
+  }
+
+  private remember(key: string, p: PointRow, state: SeriesState): void {
+    if (this.tails.size >= MAX_TAILS && !this.tails.has(key)) this.tails = new Map();
+    this.tails.set(key, { ...p, ref: state.ref, ref_ts: state.refTs, pending: state.pending });
+  }
+
+  /**
+   * Recomputes the points after `from` until one's state is unchanged (then nothing after it changes).
+   * True when `from` is the series' last point.
+   */
+  private cascade(r: StoredReading, counter: string, rule: CounterRule, from: PointRow, fromState: SeriesState, flagged: Map<string, FlaggedInterval>): boolean {
     let a = from;
     let aState = fromState;
     for (;;) {
       const b = this.stmts.next.get(r.device, counter, a.ts, a.seq) as PointRow | undefined;
-      if (!b) return;
+      if (!b) return a === from;
       // The interval prev→b (if any) is keyed by b's end point, so writing a→b replaces it.
       const bState = this.interval(r, counter, rule, a, aState, b, flagged);
-      if (sameState(bState, stateOf(b))) return;
+      if (sameState(bState, stateOf(b))) return false;
       this.stmts.setState.run(bState.ref, bState.refTs, bState.pending, r.device, counter, b.ts, b.seq);
       a = b;
       aState = bState;
