@@ -80,7 +80,7 @@ export function buildRooms(config: Config, log: Logger, metrics: Registry, admin
       },
       { host: config.host, port: config.mqttPort, wsPort: config.mqttWsPort },
     );
-    source = new EmbeddedSource({ broker, pipeline: ingest.pipeline, log: log.child({ room: 'ingest' }) });
+    source = new EmbeddedSource({ broker, pipeline: ingest.pipeline, metrics: ingestMetrics, log: log.child({ room: 'ingest' }) });
   }
   /** Where simulated devices and operators' flows publish: the embedded broker, or the external one. */
   const mqttUrl = () => (broker ? `mqtt://127.0.0.1:${broker.ports().mqtt}` : config.mqttUrl!);

@@ -16,11 +16,13 @@ export interface AuthorizedTelemetry {
   topic: string;
   payload: Buffer;
   device: Device;
+  qos: 0 | 1;
 }
 
 /**
- * Takes authorised telemetry (ingest's embedded source registers one); resolves once the message is
- * durable. The broker sends the QoS 1 PUBACK only then; a rejection closes the connection unacknowledged.
+ * Takes authorised telemetry (ingest's embedded source registers one). The broker reads the device's
+ * next packet, and sends a QoS 1 PUBACK, only when the promise resolves: for QoS 1 once the message is
+ * durable; a rejection closes the connection unacknowledged.
  */
 export type TelemetryHandler = (msg: AuthorizedTelemetry) => Promise<unknown>;
 
@@ -309,7 +311,7 @@ export function createAuthHooks(deps: {
       log.warn({ device: device.id }, 'telemetry refused: ingest is not accepting; the device resends after reconnecting');
       return done(new Error('ingest is not accepting telemetry'));
     }
-    handler({ topic: packet.topic, payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), device }).then(
+    handler({ topic: packet.topic, payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), device, qos: packet.qos }).then(
       () => done(null),
       (err: Error) => {
         // Not durable: no PUBACK. The client is disconnected and resends after reconnecting.

@@ -48,6 +48,11 @@ export function createIngestMetrics(registry: Registry) {
       labelNames: ['quality'] as const,
       registers: [registry],
     }),
+    qos0Unstored: new Counter({
+      name: 'netzero_qos0_messages_unstored_total',
+      help: 'QoS 0 messages let go before their commit whose commit then failed (a store fault): lost, as QoS 0 allows',
+      registers: [registry],
+    }),
     batchSize: new Histogram({
       name: 'netzero_store_batch_readings',
       help: 'Readings per committed batch (group commit)',
