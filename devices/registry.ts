@@ -314,6 +314,7 @@ const PREFIX: Record<Kind, string> = { smart_meter: 'sm', pv_inverter: 'pv', bio
 const CACHE_MS = 5_000;
 
 type Row = Awaited<ReturnType<DeviceRegistry['rawRow']>>;
+type CacheEntry = { at: number; device: Device | null; hash: string | null };
 
 /** A row of `devices` as inserted (the disabled columns start empty). */
 type NewRow = Omit<DevicesTable, 'disabled_at' | 'disabled_reason' | 'disabled_by'>;
@@ -379,7 +380,8 @@ function toDevice(row: NonNullable<Row>): Device {
 
 /** The device registry: ids, kinds, sites, sectors, measures, params and secret hashes. */
 export class DeviceRegistry {
-  private cache = new Map<string, { at: number; device: Device | null; hash: string | null }>();
+  private cache = new Map<string, CacheEntry>();
+  private readonly loading = new Map<string, Promise<CacheEntry>>();
   private readonly db: Kysely<Tables>;
   private readonly registered = new Set<(id: string) => void>();
   private readonly changed = new Set<(change: DeviceChange) => void>();
@@ -548,19 +550,43 @@ export class DeviceRegistry {
     return Number(r.n);
   }
 
-  private async lookup(id: string) {
+  /**
+   * A cached entry younger than CACHE_MS, else read again. `stale`: an older entry is answered at once and
+   * read again behind it. Per message (`get`) that matters: a service that falls behind by more than
+   * CACHE_MS per device (a flood) would otherwise query the database for every message, which made it fall
+   * further behind (measured: 100,000 queries for 100,000 readings at 10,000/s over 1,000 devices).
+   */
+  private lookup(id: string, opts: { stale?: boolean } = {}): Promise<CacheEntry> | CacheEntry {
     const hit = this.cache.get(id);
     if (hit && Date.now() - hit.at < CACHE_MS) return hit;
-    const row = await this.rawRow(id);
-    const entry = { at: Date.now(), device: row ? toDevice(row) : null, hash: row?.secret_hash ?? null };
-    if (row) this.cache.set(id, entry);
-    else this.cache.delete(id);
-    return entry;
+    if (hit && opts.stale) {
+      this.load(id).catch(() => undefined); // the next look-up tries again
+      return hit;
+    }
+    return this.load(id);
   }
 
-  /** The device with this id, or null; cached for a few seconds (ingest asks once per message). */
+  /** Reads a device into the cache; one read per id at a time, shared by whoever asks meanwhile. */
+  private load(id: string): Promise<CacheEntry> {
+    const running = this.loading.get(id);
+    if (running) return running;
+    const read = (async () => {
+      const row = await this.rawRow(id);
+      const entry = { at: Date.now(), device: row ? toDevice(row) : null, hash: row?.secret_hash ?? null };
+      if (row) this.cache.set(id, entry);
+      else this.cache.delete(id);
+      return entry;
+    })().finally(() => this.loading.delete(id));
+    this.loading.set(id, read);
+    return read;
+  }
+
+  /**
+   * The device with this id, or null; cached for a few seconds (ingest asks once per message). A change made
+   * through this registry is seen at once; one made by another process within CACHE_MS and one more call.
+   */
   async get(id: string): Promise<Device | null> {
-    return (await this.lookup(id)).device;
+    return (await this.lookup(id, { stale: true })).device;
   }
 
   /**

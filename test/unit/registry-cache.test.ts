@@ -1,0 +1,57 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { openServiceState } from '../../app/state.js';
+import { DeviceRegistry } from '../../devices/registry.js';
+import type { StateDb } from '../../lib/state-db.js';
+
+/**
+ * The registry's per-device cache on a real state database: ingest asks for the device once per message,
+ * so a stale entry is answered at once and read again behind it (one read per device, however many
+ * messages ask meanwhile) instead of a database query per message; a change made by another process is
+ * seen once the entry is read again; a login (`credentials`) never gets a stale entry.
+ */
+
+let dir: string;
+let db: StateDb | undefined;
+let other: StateDb | undefined;
+afterEach(async () => {
+  vi.useRealTimers();
+  await db?.destroy();
+  await other?.destroy();
+  db = other = undefined;
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the registry cache', () => {
+  it('answers a stale entry at once, reads it again once behind it, and then has the change another process made', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netzero-registry-cache-'));
+    db = await openServiceState(dir);
+    other = await openServiceState(dir);
+    const registry = new DeviceRegistry(db);
+    const reg = await registry.register({ id: 'sm-1', kind: 'smart_meter', site: 's', sector: 'industry' });
+    const reads = vi.spyOn(registry as unknown as { rawRow: (id: string) => Promise<unknown> }, 'rawRow');
+
+    vi.useFakeTimers({ toFake: ['Date'] });
+    expect((await registry.get('sm-1'))?.disabled).toBeNull();
+    expect(reads).toHaveBeenCalledTimes(1);
+    // another process (a CLI on the data dir) disables it
+    await new DeviceRegistry(other).setDisabled('sm-1', { reason: 'meter removed', by: 'cli' });
+    for (let i = 0; i < 50; i++) expect((await registry.get('sm-1'))?.disabled).toBeNull();
+    expect(reads).toHaveBeenCalledTimes(1);
+
+    vi.setSystemTime(Date.now() + 6_000);
+    const asked = await Promise.all(Array.from({ length: 50 }, () => registry.get('sm-1')));
+    expect(asked.every((d) => d?.disabled === null)).toBe(true);
+    expect(reads).toHaveBeenCalledTimes(2);
+    await vi.waitFor(async () => expect((await registry.get('sm-1'))?.disabled?.reason).toBe('meter removed'));
+    expect(reads).toHaveBeenCalledTimes(2);
+
+    // a login is never answered from a stale entry: the secret rotated elsewhere is refused at once
+    const secret = await new DeviceRegistry(other).rotateSecret('sm-1');
+    vi.setSystemTime(Date.now() + 6_000);
+    expect(await registry.authenticate('sm-1', reg.secret)).toBeNull();
+    expect((await registry.authenticate('sm-1', secret))?.id).toBe('sm-1');
+  });
+});
