@@ -10,7 +10,9 @@
  * - qos0: readings/s validated and durable in the embedded store, against Debian's Mosquitto relaying
  *   the same messages from the same publishers to one subscriber;
  * - qos1: readings/s acknowledged after the commit, 50 devices one message in flight each, against bare
- *   aedes (no auth, no processing) acknowledging the same publishes.
+ *   aedes (no auth, no processing) acknowledging the same publishes;
+ * - the same two with InfluxDB as the store (Debian's influxd; durable in the spool), BENCH_INFLUX=0 leaves them out;
+ * - beside each, the CPU the server process used per 1,000 readings (user and kernel, from /proc).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,6 +21,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
+import { startInfluxd } from '../test/helpers/influxdb.js';
 import { startMosquitto } from '../test/helpers/mosquitto.js';
 import { registerDevice, startService, waitFor, type RunningService } from '../test/helpers/service.js';
 import type { PublisherSettings } from './publisher.js';
@@ -29,6 +32,8 @@ const DEVICES = Number(process.env.BENCH_DEVICES ?? 50);
 const PUBLISHERS = Number(process.env.BENCH_PUBLISHERS ?? 2);
 const QOS0_PER_DEVICE = Number(process.env.BENCH_QOS0_PER_DEVICE ?? 1000);
 const QOS1_PER_DEVICE = Number(process.env.BENCH_QOS1_PER_DEVICE ?? 400);
+/** BENCH_INFLUX=0 leaves out the two InfluxDB figures */
+const WITH_INFLUX = process.env.BENCH_INFLUX !== '0';
 const TIMEOUT_MS = 180_000;
 
 type Device = PublisherSettings['devices'][number];
@@ -41,6 +46,10 @@ interface Measured {
   p99_ms?: number | null;
   /** readings that did not arrive (QoS 0 may drop) */
   missing?: number;
+  /** CPU the server process (ours, Mosquitto or bare aedes) used per 1,000 readings, ms */
+  server_cpu_ms_per_1k?: number;
+  /** of which in the kernel (socket writes, fsync, the WAL's page writes) */
+  server_sys_ms_per_1k?: number;
 }
 
 const median = (xs: number[]) => {
@@ -83,6 +92,22 @@ async function publishers(url: string, devices: Device[], qos: 0 | 1, perDevice:
       return r;
     },
   };
+}
+
+/** CPU time (every thread) a process has used so far, ms, in user space and in the kernel: /proc/<pid>/stat, in clock ticks of 10 ms. */
+function cpuMs(pid: number | undefined): { user: number; sys: number } {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11]) * 10, sys: Number(fields[12]) * 10 };
+}
+
+/** Runs a measurement and adds the CPU the server process spent per 1,000 readings (less moved by a busy machine than readings/s). */
+async function withCpu(pid: number | undefined, measure: () => Promise<Measured>): Promise<Measured> {
+  const before = cpuMs(pid);
+  const m = await measure();
+  const after = cpuMs(pid);
+  const per1k = (ms: number) => (ms * 1000) / Math.max(1, m.readings);
+  return { ...m, server_cpu_ms_per_1k: per1k(after.user - before.user + after.sys - before.sys), server_sys_ms_per_1k: per1k(after.sys - before.sys) };
 }
 
 async function committed(svc: RunningService): Promise<number> {
@@ -155,13 +180,13 @@ async function qos1(url: string, devices: Device[]): Promise<Measured> {
   return { readings: n, seconds, per_s: n / seconds, p50_ms: median(r.map((x) => x.p50_ms ?? NaN)), p99_ms: Math.max(...r.map((x) => x.p99_ms ?? NaN)) };
 }
 
-async function startBareAedes(): Promise<{ port: number; stop: () => void }> {
+async function startBareAedes(): Promise<{ port: number; pid: number | undefined; stop: () => void }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'bare-aedes.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     readline.createInterface({ input: proc.stdout! }).once('line', (l) => resolve((JSON.parse(l) as { port: number }).port));
     proc.once('exit', (code) => reject(new Error(`bare aedes exited with ${code}`)));
   });
-  return { port, stop: () => proc.stdin!.end() };
+  return { port, pid: proc.pid, stop: () => proc.stdin!.end() };
 }
 
 function versions() {
@@ -180,17 +205,26 @@ async function main() {
   const machine = versions();
   process.stdout.write(`side-by-side benchmark: ${RUNS} runs, ${DEVICES} devices in ${PUBLISHERS} publisher processes; ${JSON.stringify(machine)}\n`);
   // BENCH_SERVICE_NODE_ARGS: node flags for the service only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it
-  const svc = await startService({ env: { NETZERO_LOG_LEVEL: 'warn' }, nodeArgs: process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) });
+  const nodeArgs = process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean);
+  const svc = await startService({ env: { NETZERO_LOG_LEVEL: 'warn' }, nodeArgs });
+  // The same service with InfluxDB as the store (Debian's influxd on a free port): readings are durable in the on-disk spool in front of it.
+  const influx = WITH_INFLUX ? await startInfluxd() : undefined;
+  const svcInflux = influx ? await startService({ env: { NETZERO_LOG_LEVEL: 'warn', INFLUX_URL: influx.url, INFLUX_API: 'v1', INFLUX_DB: 'bench' }, nodeArgs }) : undefined;
   const mosquitto = await startMosquitto();
   const aedes = await startBareAedes();
   const runs: Array<Record<string, Measured>> = [];
   try {
     for (let run = 0; run < RUNS; run++) {
       const r: Record<string, Measured> = {};
-      r.qos0_ours = await ourQos0(svc, run);
-      r.qos0_mosquitto = await mosquittoQos0(mosquitto.port, run);
-      r.qos1_ours = await qos1(`mqtt://127.0.0.1:${svc.ports.mqtt}`, await newDevices(svc, `q1r${run}`));
-      r.qos1_aedes = await qos1(`mqtt://127.0.0.1:${aedes.port}`, Array.from({ length: DEVICES }, (_, i) => ({ id: `a1r${run}-${i}`, topic: `bench/r${run}/${i}/telemetry` })));
+      // each figure next to its reference, so a change in the machine's load moves both alike
+      r.qos0_ours = await withCpu(svc.proc.pid, () => ourQos0(svc, run));
+      r.qos0_mosquitto = await withCpu(mosquitto.proc.pid, () => mosquittoQos0(mosquitto.port, run));
+      if (svcInflux) r.qos0_influx = await withCpu(svcInflux.proc.pid, () => ourQos0(svcInflux, run));
+      const q1devices = await newDevices(svc, `q1r${run}`);
+      const q1influx = svcInflux ? await newDevices(svcInflux, `q1r${run}`) : [];
+      r.qos1_ours = await withCpu(svc.proc.pid, () => qos1(`mqtt://127.0.0.1:${svc.ports.mqtt}`, q1devices));
+      r.qos1_aedes = await withCpu(aedes.pid, () => qos1(`mqtt://127.0.0.1:${aedes.port}`, Array.from({ length: DEVICES }, (_, i) => ({ id: `a1r${run}-${i}`, topic: `bench/r${run}/${i}/telemetry` }))));
+      if (svcInflux) r.qos1_influx = await withCpu(svcInflux.proc.pid, () => qos1(`mqtt://127.0.0.1:${svcInflux.ports.mqtt}`, q1influx));
       runs.push(r);
       process.stdout.write(`run ${run + 1}: ${Object.entries(r).map(([k, v]) => `${k} ${v.per_s.toFixed(0)}/s${v.missing ? ` (${v.missing} missing)` : ''}`).join(', ')}\n`);
     }
@@ -198,17 +232,30 @@ async function main() {
     aedes.stop();
     await mosquitto.stop();
     await svc.stop();
+    await svcInflux?.stop();
+    await influx?.stop();
   }
   const med = (key: string) => median(runs.map((r) => r[key]!.per_s));
   const rows = [
     { figure: 'readings/s durable, QoS 0, embedded store', ours: med('qos0_ours'), reference: 'Mosquitto relay to one subscriber', ref: med('qos0_mosquitto'), goal: 0.7 },
     { figure: `readings/s PUBACK after commit, QoS 1, ${DEVICES} devices × 1 in flight`, ours: med('qos1_ours'), reference: 'bare aedes', ref: med('qos1_aedes'), goal: 0.7 },
+    ...(svcInflux
+      ? [
+          { figure: 'the same QoS 0, InfluxDB store (durable in the spool)', ours: med('qos0_influx'), reference: 'Mosquitto relay to one subscriber', ref: med('qos0_mosquitto'), goal: 0.7 },
+          { figure: 'the same QoS 1, InfluxDB store (PUBACK after the spool)', ours: med('qos1_influx'), reference: 'bare aedes', ref: med('qos1_aedes'), goal: 0.7 },
+        ]
+      : []),
   ];
   process.stdout.write('\nfigure                                                      ours/s   reference/s   ratio   goal   reference\n');
   for (const row of rows) {
     const ratio = row.ours / row.ref;
     process.stdout.write(`${row.figure.padEnd(58)} ${row.ours.toFixed(0).padStart(8)} ${row.ref.toFixed(0).padStart(13)} ${ratio.toFixed(2).padStart(7)} ${('≥ ' + row.goal).padStart(6)}   ${row.reference}${ratio >= row.goal ? '' : '  (below goal)'}\n`);
   }
+  const cpu = (key: string) =>
+    `${median(runs.map((r) => r[key]!.server_cpu_ms_per_1k ?? NaN)).toFixed(0)} (kernel ${median(runs.map((r) => r[key]!.server_sys_ms_per_1k ?? NaN)).toFixed(0)})`;
+  process.stdout.write(
+    `server CPU ms per 1,000 readings: QoS 0 ours ${cpu('qos0_ours')}, Mosquitto ${cpu('qos0_mosquitto')}; QoS 1 ours ${cpu('qos1_ours')}, bare aedes ${cpu('qos1_aedes')}\n`,
+  );
   const qos1Ours = runs.map((r) => r.qos1_ours!);
   process.stdout.write(`QoS 1 PUBACK latency (ours): p50 ${median(qos1Ours.map((m) => m.p50_ms ?? NaN)).toFixed(2)} ms, p99 ${median(qos1Ours.map((m) => m.p99_ms ?? NaN)).toFixed(2)} ms\n`);
   const dir = path.join(HERE, 'results');

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { StoreEvents, StoredReading } from '../../ingest/reading.js';
 import type { StoreMetrics } from '../metrics.js';
 import type { Spool, SpoolEntry } from '../spool/spool.js';
-import type { IntervalTracker } from './interval-tracker.js';
+import type { IntervalTracker, Plan } from './interval-tracker.js';
 import { intervalLine, readingLine, receiptLine } from './schema.js';
 import { describe } from '../write-health.js';
 import { backoffMs, type LineWriter } from './writer.js';
@@ -105,7 +105,7 @@ export class SpoolDrainer {
     const readings = entries.flatMap((e) => e.value);
     const plan = await this.tracker.plan(readings);
     this.opts.metrics?.duplicates.inc(plan.duplicates);
-    const lines = [...plan.readings.map(readingLine), ...plan.intervals.map(intervalLine), ...receipts(plan.readings, Date.now())];
+    const lines = linesOf(plan, Date.now());
     const stored = lines.length === 0 || (await this.send(lines, plan.readings, signal));
     // Told once the readings are in InfluxDB (a batch quarantined for good tells nothing: its readings are not stored).
     if (stored && plan.flagged.length > 0) this.events?.flagged(plan.flagged);
@@ -181,6 +181,11 @@ function takeUpTo<T>(entries: SpoolEntry<T[]>[], maxReadings: number): SpoolEntr
  * InfluxDB (not when ingest received it): the late-reading check asks what became queryable since its
  * last look, and a reading that waited in the spool becomes queryable only now.
  */
+/** The points one drained batch writes: its readings, their intervals and the hours they were stored in. */
+export function linesOf(plan: Pick<Plan, 'readings' | 'intervals'>, storedAt: number): string[] {
+  return [...plan.readings.map(readingLine), ...plan.intervals.map(intervalLine), ...receipts(plan.readings, storedAt)];
+}
+
 function receipts(readings: StoredReading[], storedAt: number): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
