@@ -139,6 +139,21 @@ class Publishers {
   }
 }
 
+/** The pid of the service running on a data dir (the restarted one is found before its start resolves). */
+function findServicePid(dataDir: string): number | undefined {
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (!cmd.includes('netzero.js\0start')) continue;
+      if (fs.readFileSync(`/proc/${entry}/environ`, 'utf8').includes(`NETZERO_DATA_DIR=${dataDir}\0`)) return Number(entry);
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return undefined;
+}
+
 /** The kernel's count of connections dropped because a listen queue was full (all sockets of the machine). */
 function listenOverflows(): number {
   const lines = fs.readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
@@ -228,6 +243,18 @@ async function main() {
         const stopS = seconds(tStop);
         const tStart = performance.now();
         const restarted = startService({ dataDir: svc.dataDir, env: { NETZERO_LOG_LEVEL: 'warn', ...ports }, nodeArgs });
+        // every second: devices connected and back, refusals so far, listen queue overflows, the service's CPU
+        const timeline: Array<Record<string, number>> = [];
+        let cpuBefore = 0;
+        let pid: number | undefined;
+        const sampler = setInterval(() => {
+          pid ??= findServicePid(svc.dataDir);
+          const cpu = pid ? (cpuSeconds(pid) ?? cpuBefore) : 0;
+          const st = fleet.total();
+          timeline.push({ t: Math.round(seconds(tStart)), connected: st.connected, back: st.back, refusals: Object.values(st.refusals).reduce((a, b) => a + b, 0), overflows: listenOverflows() - stormOverflows, cpu_pct: Math.round((cpu - cpuBefore) * 100) });
+          cpuBefore = cpu;
+          if (timeline.length % 5 === 0) log(`  storm ${JSON.stringify(timeline[timeline.length - 1])}`);
+        }, 1000);
         let connectedS: number;
         let backS: number;
         try {
@@ -236,11 +263,12 @@ async function main() {
           await waitFor('every device with a committed reading since', () => fleet.total().back >= held, TIMEOUT_MS, 100);
           backS = seconds(tStart);
         } finally {
+          clearInterval(sampler);
           svc = await restarted;
         }
         const committedAfter = await committed(svc.base);
-        const storm = { stop_s: stopS, connected_again_s: connectedS, all_back_s: backS, since_sigterm_s: seconds(tStop), committed_since_restart: committedAfter, listen_overflows: listenOverflows() - stormOverflows, ...fleet.total() };
-        log(`reconnect storm: ${JSON.stringify(storm)}`);
+        const storm = { timeline, stop_s: stopS, connected_again_s: connectedS, all_back_s: backS, since_sigterm_s: seconds(tStop), committed_since_restart: committedAfter, listen_overflows: listenOverflows() - stormOverflows, ...fleet.total() };
+        log(`reconnect storm: ${JSON.stringify({ ...storm, timeline: undefined })}`);
         if (committedAfter < held) throw new Error(`the restarted service has committed ${committedAfter} readings, fewer than the ${held} devices that hold a PUBACK`);
         result.storm = storm;
         rows.push({ figure: `reconnect storm: restart → all ${held} connected again`, value: `${connectedS.toFixed(1)} s`, goal: '' });

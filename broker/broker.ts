@@ -149,10 +149,17 @@ export class EmbeddedBroker implements Room {
   }
 }
 
+/**
+ * Connections the kernel queues for accept, at most (it caps this at net.core.somaxconn). Node's default of
+ * 511 overflows when thousands of devices reconnect at once after a restart: a dropped SYN is retried only
+ * after 1, 3, 7, 15 s …, so a few drops per device stretched a reconnect storm far beyond the work it took.
+ */
+export const LISTEN_BACKLOG = 4096;
+
 function listen(server: net.Server | http.Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });

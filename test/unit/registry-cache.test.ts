@@ -10,7 +10,8 @@ import type { StateDb } from '../../lib/state-db.js';
  * The registry's per-device cache on a real state database: ingest asks for the device once per message,
  * so a stale entry is answered at once and read again behind it (one read per device, however many
  * messages ask meanwhile) instead of a database query per message; a change made by another process is
- * seen once the entry is read again; a login (`credentials`) never gets a stale entry.
+ * seen once the entry is read again; a login (`credentials`) never gets a stale entry; the devices asked
+ * for in one turn of the event loop (a reconnect storm's logins) are read with one query.
  */
 
 let dir: string;
@@ -31,7 +32,7 @@ describe('the registry cache', () => {
     other = await openServiceState(dir);
     const registry = new DeviceRegistry(db);
     const reg = await registry.register({ id: 'sm-1', kind: 'smart_meter', site: 's', sector: 'industry' });
-    const reads = vi.spyOn(registry as unknown as { rawRow: (id: string) => Promise<unknown> }, 'rawRow');
+    const reads = vi.spyOn(registry as unknown as { readRows: (ids: string[]) => Promise<unknown> }, 'readRows');
 
     vi.useFakeTimers({ toFake: ['Date'] });
     expect((await registry.get('sm-1'))?.disabled).toBeNull();
@@ -44,7 +45,7 @@ describe('the registry cache', () => {
     vi.setSystemTime(Date.now() + 6_000);
     const asked = await Promise.all(Array.from({ length: 50 }, () => registry.get('sm-1')));
     expect(asked.every((d) => d?.disabled === null)).toBe(true);
-    expect(reads).toHaveBeenCalledTimes(2);
+    await vi.waitFor(() => expect(reads).toHaveBeenCalledTimes(2));
     await vi.waitFor(async () => expect((await registry.get('sm-1'))?.disabled?.reason).toBe('meter removed'));
     expect(reads).toHaveBeenCalledTimes(2);
 
@@ -53,5 +54,20 @@ describe('the registry cache', () => {
     vi.setSystemTime(Date.now() + 6_000);
     expect(await registry.authenticate('sm-1', reg.secret)).toBeNull();
     expect((await registry.authenticate('sm-1', secret))?.id).toBe('sm-1');
+  });
+
+  it('reads the devices asked for in one turn of the event loop with one query, unknown ids answered null', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netzero-registry-cache-'));
+    db = await openServiceState(dir);
+    const registry = new DeviceRegistry(db);
+    const regs = await registry.registerMany(Array.from({ length: 1200 }, (_, i) => ({ id: `sm-${i}`, kind: 'smart_meter' as const, site: 's', sector: 'industry' as const })));
+    const fresh = new DeviceRegistry(db);
+    const reads = vi.spyOn(fresh as unknown as { readRows: (ids: string[]) => Promise<unknown> }, 'readRows');
+    const found = await Promise.all([...regs.map((r) => fresh.credentials(r.id)), fresh.credentials('nobody')]);
+    expect(reads).toHaveBeenCalledTimes(3); // 1,201 ids, 500 a query
+    expect(found.slice(0, 1200).every((f, i) => f?.device.id === `sm-${i}` && f.hash.startsWith('hmac-sha256$'))).toBe(true);
+    expect(found[1200]).toBeNull();
+    expect((await fresh.authenticate('sm-7', regs[7]!.secret))?.id).toBe('sm-7');
+    expect(reads).toHaveBeenCalledTimes(3);
   });
 });
