@@ -9,7 +9,8 @@
  *   devices are back: connected again since the mark and holding a PUBACK (which the service sends after
  *   the commit) of a reading sent after that.
  * - `rate` mode: the devices connect, `ready`; on `go` they publish `ratePerS` readings per second in
- *   all (several in flight per device) for `seconds`, and the PUBACK latency of each is reported.
+ *   all (several in flight per device) for `warmupS`, then for `seconds` more, whose readings' PUBACK
+ *   latencies are reported.
  *
  * Settings: a JSON file named by BENCH_FLEET_SETTINGS (`FleetPublisherSettings`). Output: JSON lines on
  * stdout: `{"type":"status",…}` every 250 ms, `{"type":"ready"}`, `{"type":"latency",…}`. `end` closes all.
@@ -32,8 +33,10 @@ export interface FleetPublisherSettings {
   periodMs: number;
   /** rate: readings per second of this process */
   ratePerS: number;
-  /** rate: how long */
+  /** rate: how long, measured */
   seconds: number;
+  /** rate: how long before that at the same rate, not measured (each device's first reading after a start costs more) */
+  warmupS: number;
 }
 
 const s = JSON.parse(fs.readFileSync(process.env.BENCH_FLEET_SETTINGS!, 'utf8')) as FleetPublisherSettings;
@@ -144,17 +147,25 @@ function status(): void {
 async function rate(): Promise<void> {
   const latencies: number[] = [];
   let sent = 0;
+  let measuredSent = 0;
+  let acked = 0;
   let next = 0;
-  const start = performance.now();
+  const begin = performance.now();
+  const start = begin + s.warmupS * 1000;
   const end = start + s.seconds * 1000;
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
       const now = Math.min(performance.now(), end);
-      const due = Math.floor(((now - start) / 1000) * s.ratePerS) - sent;
+      const due = Math.floor(((now - begin) / 1000) * s.ratePerS) - sent;
+      const measured = now >= start;
       for (let k = 0; k < due; k++) {
-        publish(next, (ms) => latencies.push(ms));
+        publish(next, (ms) => {
+          acked++;
+          if (measured) latencies.push(ms);
+        });
         next = (next + 1) % n;
         sent++;
+        if (measured) measuredSent++;
       }
       if (now >= end) {
         clearInterval(tick);
@@ -163,9 +174,9 @@ async function rate(): Promise<void> {
     }, 5);
   });
   const sendSeconds = (performance.now() - start) / 1000;
-  const deadline = Date.now() + 30_000;
-  while (latencies.length + publishErrors < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  out({ type: 'latency', sent, acked: latencies.length, publishErrors, sendSeconds, lastAckSeconds: (performance.now() - start) / 1000, latencies });
+  const deadline = Date.now() + 60_000;
+  while (acked + publishErrors < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  out({ type: 'latency', sent: measuredSent, acked: latencies.length, publishErrors, sendSeconds, lastAckSeconds: (performance.now() - start) / 1000, latencies });
 }
 
 const statusTimer = setInterval(status, 250);

@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { connectClient } from '../test/helpers/mqtt-abuse.js';
 import { ADMIN_TOKEN, startService, tempDir, type Registered } from '../test/helpers/service.js';
-import { machine, median, rssMiB, serviceNodeArgs, writeResult } from './machine.js';
+import { machine, median, pressure, rssMiB, serviceNodeArgs, writeResult } from './machine.js';
 
 const exec = promisify(execFile);
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'netzero.js');
@@ -54,7 +54,7 @@ async function cliImport(dir: string, prefix: string, dataDir: string): Promise<
 }
 
 async function main() {
-  process.stdout.write(`provisioning benchmark: ${DEVICES} devices, ${RUNS} runs of each way; ${JSON.stringify(machine())}\n`);
+  process.stdout.write(`provisioning benchmark: ${DEVICES} devices, ${RUNS} runs of each way; ${JSON.stringify(machine())}; pressure ${JSON.stringify(pressure())}\n`);
   const dir = tempDir('netzero-bench-provision-');
   const runs: Array<Record<string, number>> = [];
   const samples: Registered[] = [];
@@ -113,7 +113,7 @@ async function main() {
     process.stdout.write(`${r.figure.padEnd(82)} ${r.seconds.toFixed(2).padStart(8)} ${(DEVICES / r.seconds).toFixed(0).padStart(11)}   < ${GOAL_S} s${r.seconds < GOAL_S ? '' : '  (missed)'}\n`);
   }
   process.stdout.write(`service resident memory with ${2 * RUNS * DEVICES} devices registered: ${rss?.toFixed(0)} MiB\n`);
-  process.stdout.write(`written ${writeResult('provision', { settings: { DEVICES, RUNS }, runs, rows, service_rss_mib: rss })}\n`);
+  process.stdout.write(`written ${writeResult('provision', { settings: { DEVICES, RUNS }, runs, rows, service_rss_mib: rss, pressure_after: pressure() })}\n`);
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
