@@ -12,6 +12,8 @@ import { toThreadError } from './thread-error.js';
 
 type Request = { type: 'write'; id: number; readings: StoredReading[] } | { type: 'close' };
 
+const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+
 const port = parentPort!;
 const { file } = workerData as { file: string };
 
@@ -22,6 +24,10 @@ try {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
+  // Checkpoint when the WAL holds 10,000 pages (40 MiB), not SQLite's 1,000: small group commits rewrite
+  // the same pages, so a rarer checkpoint copies each page once for many commits (measured: +40 % readings/s
+  // in commits of 25 readings, bench/README.md).
+  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   migrate(db);
   writer = new BatchWriter(db);
   port.postMessage({ type: 'ready' });
