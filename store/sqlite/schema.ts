@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { AGGREGATE_BY_SUMS, installIntervalSums } from './interval-sums.js';
 
 /** `seq` is part of the primary keys; SQLite treats NULLs as distinct, so "no seq" is stored as -1. */
 export const NO_SEQ = -1;
@@ -30,6 +31,8 @@ CREATE TABLE IF NOT EXISTS intervals (
   PRIMARY KEY (device, counter, t1, seq1)
 );
 CREATE INDEX IF NOT EXISTS intervals_by_end ON intervals (t1);
+CREATE INDEX IF NOT EXISTS intervals_with_context ON intervals (device, counter, t1, seq1, t0, seq0, v0, v1, amount, quality, kind, site, sector, ctx, reason)
+  WHERE ctx <> '{}';
 CREATE INDEX IF NOT EXISTS readings_by_receipt ON readings (received_at);
 `;
 
@@ -47,6 +50,7 @@ export function migrate(db: Database.Database): void {
     const cols = db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>;
     if (!cols.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
   }
+  installIntervalSums(db);
 }
 
 /**
@@ -60,14 +64,9 @@ const INSIDE_ONE_STEP = '(t1 = t0 OR CAST((t0 - @from) / @step AS INTEGER) = CAS
 
 /** The queries readers run, off the main thread (lib/sqlite-reader.ts): a long one never holds up ingest. */
 export const READS = {
-  aggregate: `SELECT device, counter, kind, site, sector, quality, COUNT(*) AS intervals,
-      SUM(CASE WHEN t1 > @to THEN 1 ELSE 0 END) AS continuing,
-      SUM(CASE WHEN t1 = t0 THEN 0 ELSE MIN(t1, @to) - MAX(t0, @from) END) AS covered_ms,
-      SUM(CASE WHEN t1 = t0 THEN amount
-               ELSE amount * (MIN(t1, @to) - MAX(t0, @from)) * 1.0 / (t1 - t0) END) AS amount
-    FROM intervals
-    WHERE ${OVERLAPS}
-    GROUP BY device, counter, kind, site, sector, quality`,
+  // a window's interval amounts from the hourly and daily sums and the few intervals at its edges
+  // (store/sqlite/interval-sums.ts); the same numbers as summing every interval (test/unit/interval-sums.test.ts)
+  aggregate: AGGREGATE_BY_SUMS,
   // Steps of @step ms from @from (aggregateSteps): intervals lying inside one step are summed per step by
   // SQLite; the few that cross a step edge or the window's edges come back one by one (store/steps.ts).
   stepsInside: `SELECT device, counter, kind, site, sector, quality,
@@ -78,7 +77,14 @@ export const READS = {
     GROUP BY device, counter, kind, site, sector, quality, step`,
   stepsCrossing: `SELECT device, counter, kind, site, sector, quality, t0, t1, amount FROM intervals
     WHERE ${OVERLAPS} AND NOT (t1 <= @to AND t0 >= @from AND ${INSIDE_ONE_STEP})`,
-  intervals: `SELECT * FROM intervals WHERE device = @device AND ${OVERLAPS} ORDER BY counter, t1, seq1 LIMIT @limit`,
+  // A device whose intervals carry context (biogas: the methane method reads each one) is read from the
+  // covering index of those intervals, in key order; the rows of the table lie in time order, so reading
+  // them by the key would fetch one page per interval.
+  intervals: `SELECT * FROM (
+      SELECT * FROM intervals INDEXED BY intervals_with_context WHERE device = @device AND ctx <> '{}' AND ${OVERLAPS}
+      UNION ALL
+      SELECT * FROM intervals WHERE device = @device AND ctx = '{}' AND ${OVERLAPS}
+    ) ORDER BY counter, t1, seq1 LIMIT @limit`,
   heldOut: `SELECT * FROM intervals WHERE quality = 'implausible' AND t1 >= @from AND t1 < @to ORDER BY t1, device, counter LIMIT @limit`,
   readings: `SELECT device, ts, seq, fields, extras, received_at FROM readings
     WHERE device = ? AND ts >= ? AND ts < ? ORDER BY ts, seq LIMIT ?`,

@@ -1,0 +1,172 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Interval sums per hour and per day (store/README.md, "Interval sums"): what `aggregate` reads instead of
+ * every interval of a long window. `interval_sums` holds, per bucket (an hour or a UTC day counted from
+ * the epoch) and per (device, counter, kind, site, sector, quality), the intervals' amounts and covered
+ * time inside the bucket, pro rata by time as `aggregate` counts them, how many intervals end in it and
+ * how many run on past its end. Triggers on `intervals` keep it in the same transaction as the intervals,
+ * so a reader's snapshot always sees both alike: an interval added adds its parts, one deleted or
+ * replaced (a late reading re-cuts the interval it lands in) takes its parts away.
+ *
+ * Only intervals crossing at most one hour edge are summed (every one of a device reporting each minute
+ * or each quarter hour): such an interval has at most two parts per level. One crossing two or more hour
+ * edges (a gap in the data, a meter read every few hours) is "long" and read one by one.
+ */
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+
+/** An interval crossing two hour edges or more: never summed, read one by one (partial index `intervals_long`). */
+export const LONG = `(t1 > t0 AND (t1 - 1) / ${HOUR_MS} - t0 / ${HOUR_MS} >= 2)`;
+
+/** The bucket lengths, hour and day; and the two parts an interval crossing one edge has. */
+const SPANS = `(SELECT ${HOUR_MS} AS span UNION ALL SELECT ${DAY_MS})`;
+const PARTS = '(SELECT 0 AS n UNION ALL SELECT 1)';
+
+/**
+ * The parts of interval row `r` (NEW, OLD, or a table alias) with `sign` (1 adds, -1 takes away): per
+ * level, the bucket of its start (a) and of its end (b: a non-zero interval ending on an edge belongs
+ * to the bucket before it, as in `aggregate`'s overlap rule); part 0 in bucket a, part 1 in bucket b
+ * when b = a + 1. Amounts are shared by time with `aggregate`'s own expression.
+ */
+function partsOf(r: string, sign: 1 | -1, from = ''): string {
+  const a = `(${r}.t0 / s.span)`;
+  const b = `((${r}.t1 - (${r}.t1 > ${r}.t0)) / s.span)`;
+  const edge = `(${b} * s.span)`;
+  return `SELECT s.span AS span, (${a} + p.n) * s.span AS start, ${r}.device AS device, ${r}.counter AS counter, ${r}.kind AS kind,
+      ${r}.site AS site, ${r}.sector AS sector, ${r}.quality AS quality,
+      ${sign} * (p.n = ${b} - ${a}) AS ends,
+      ${sign} * (p.n < ${b} - ${a}) AS carried,
+      ${sign} * (CASE WHEN ${r}.t1 = ${r}.t0 THEN 0 WHEN ${b} = ${a} THEN ${r}.t1 - ${r}.t0 WHEN p.n = 0 THEN ${edge} - ${r}.t0 ELSE ${r}.t1 - ${edge} END) AS covered_ms,
+      ${sign} * (CASE WHEN ${r}.t1 = ${r}.t0 THEN ${r}.amount
+                      WHEN ${b} = ${a} THEN ${r}.amount * (${r}.t1 - ${r}.t0) * 1.0 / (${r}.t1 - ${r}.t0)
+                      WHEN p.n = 0 THEN ${r}.amount * (${edge} - ${r}.t0) * 1.0 / (${r}.t1 - ${r}.t0)
+                      ELSE ${r}.amount * (${r}.t1 - ${edge}) * 1.0 / (${r}.t1 - ${r}.t0) END) AS amount
+    FROM ${from}${SPANS} s, ${PARTS} p
+    WHERE p.n <= ${b} - ${a} AND NOT (${r}.t1 > ${r}.t0 AND (${r}.t1 - 1) / ${HOUR_MS} - ${r}.t0 / ${HOUR_MS} >= 2)`;
+}
+
+const COLUMNS = 'span, start, device, counter, kind, site, sector, quality, ends, carried, covered_ms, amount';
+
+const upsert = (r: string, sign: 1 | -1) => `INSERT INTO interval_sums (${COLUMNS})
+    ${partsOf(r, sign)}
+    ON CONFLICT (span, start, device, counter, kind, site, sector, quality) DO UPDATE SET
+      ends = ends + excluded.ends, carried = carried + excluded.carried,
+      covered_ms = covered_ms + excluded.covered_ms, amount = amount + excluded.amount;`;
+
+const OBJECTS: Array<[name: string, type: 'table' | 'trigger' | 'index', sql: string]> = [
+  [
+    'interval_sums',
+    'table',
+    `CREATE TABLE interval_sums (
+      span INTEGER NOT NULL, start INTEGER NOT NULL,
+      device TEXT NOT NULL, counter TEXT NOT NULL, kind TEXT NOT NULL, site TEXT NOT NULL, sector TEXT NOT NULL, quality TEXT NOT NULL,
+      ends INTEGER NOT NULL, carried INTEGER NOT NULL, covered_ms INTEGER NOT NULL, amount REAL NOT NULL,
+      PRIMARY KEY (span, start, device, counter, kind, site, sector, quality)
+    ) WITHOUT ROWID`,
+  ],
+  ['intervals_long', 'index', `CREATE INDEX intervals_long ON intervals (t1) WHERE t1 > t0 AND (t1 - 1) / ${HOUR_MS} - t0 / ${HOUR_MS} >= 2`],
+  ['interval_sums_insert', 'trigger', `CREATE TRIGGER interval_sums_insert AFTER INSERT ON intervals BEGIN ${upsert('NEW', 1)} END`],
+  ['interval_sums_delete', 'trigger', `CREATE TRIGGER interval_sums_delete AFTER DELETE ON intervals BEGIN ${upsert('OLD', -1)} END`],
+  ['interval_sums_update', 'trigger', `CREATE TRIGGER interval_sums_update AFTER UPDATE ON intervals BEGIN ${upsert('OLD', -1)} ${upsert('NEW', 1)} END`],
+];
+
+/**
+ * Sets up the sums on the connection that writes intervals (called by `migrate`): `recursive_triggers`
+ * on, so the row an `INSERT OR REPLACE` replaces fires the delete trigger (SQLite fires delete triggers
+ * for REPLACE only then); and, in a data dir from before the sums, the table, its triggers and the index
+ * of long intervals, filled from the intervals already stored, in one transaction (a crash leaves the
+ * dir as it was; the next start does it again).
+ */
+export function installIntervalSums(db: Database.Database): void {
+  db.pragma('recursive_triggers = ON');
+  const present = () => {
+    const rows = db.prepare(`SELECT name FROM sqlite_master WHERE name IN (${OBJECTS.map(() => '?').join(', ')})`).all(...OBJECTS.map(([n]) => n)) as Array<{ name: string }>;
+    return new Set(rows.map((r) => r.name));
+  };
+  if (present().size === OBJECTS.length) return;
+  db.transaction(() => {
+    const have = present();
+    if (have.size === OBJECTS.length) return;
+    for (const [name, type] of [...OBJECTS].reverse()) if (have.has(name)) db.exec(`DROP ${type.toUpperCase()} ${name}`);
+    db.exec(OBJECTS[0]![2]);
+    db.exec(`INSERT INTO interval_sums (${COLUMNS})
+      SELECT span, start, device, counter, kind, site, sector, quality, SUM(ends), SUM(carried), SUM(covered_ms), SUM(amount)
+      FROM (${partsOf('i', 1, 'intervals i, ')})
+      GROUP BY span, start, device, counter, kind, site, sector, quality`);
+    for (const [, , sql] of OBJECTS.slice(1)) db.exec(sql);
+  }).immediate();
+}
+
+/**
+ * Interval amounts over [@from, @to), exactly what summing every overlapping interval pro rata gives
+ * (the rule of `OVERLAPS` in schema.ts), read as:
+ * - part 1, [@from, h0): the intervals overlapping the window's start up to its first whole hour, one by one;
+ * - part 2, [h0, h1): the whole hours, from `interval_sums`: hours up to the first whole UTC day, the
+ *   whole days, hours after the last whole day;
+ * - part 3, [h1, @to): the intervals after the last whole hour, one by one;
+ * - part 0: the long intervals overlapping the window, one by one.
+ * Parts 1–3 hold no long interval, and an interval that runs on from one of them into the next is in
+ * both: its count is taken away once (the `continuing` of the earlier part), its time and amount were
+ * shared by time already. A window without a whole hour is read one by one (part 1 is then the window).
+ */
+export const AGGREGATE_BY_SUMS = `
+WITH
+p AS (SELECT CAST(@from AS INTEGER) AS f, CAST(@to AS INTEGER) AS t),
+h AS (SELECT f, t, ((f + ${HOUR_MS - 1}) / ${HOUR_MS}) * ${HOUR_MS} AS h0, (t / ${HOUR_MS}) * ${HOUR_MS} AS h1 FROM p),
+hh AS (SELECT f, t, CASE WHEN h1 > h0 THEN h0 ELSE t END AS h0, CASE WHEN h1 > h0 THEN h1 ELSE t END AS h1 FROM h),
+w AS (SELECT f, t, h0, h1,
+        CASE WHEN (h1 / ${DAY_MS}) * ${DAY_MS} > ((h0 + ${DAY_MS - 1}) / ${DAY_MS}) * ${DAY_MS} THEN ((h0 + ${DAY_MS - 1}) / ${DAY_MS}) * ${DAY_MS} ELSE h1 END AS d0,
+        CASE WHEN (h1 / ${DAY_MS}) * ${DAY_MS} > ((h0 + ${DAY_MS - 1}) / ${DAY_MS}) * ${DAY_MS} THEN (h1 / ${DAY_MS}) * ${DAY_MS} ELSE h1 END AS d1
+      FROM hh),
+parts AS (
+  SELECT 1 AS part, device, counter, kind, site, sector, quality, COUNT(*) AS intervals,
+      SUM(t1 > w.h0) AS continuing,
+      SUM(CASE WHEN t1 = t0 THEN 0 ELSE MIN(t1, w.h0) - MAX(t0, w.f) END) AS covered_ms,
+      SUM(CASE WHEN t1 = t0 THEN amount ELSE amount * (MIN(t1, w.h0) - MAX(t0, w.f)) * 1.0 / (t1 - t0) END) AS amount
+    FROM w CROSS JOIN intervals
+    WHERE w.h0 > w.f AND t1 >= w.f AND t1 < w.h0 + ${2 * HOUR_MS} AND t0 < w.h0 AND (t1 > w.f OR t1 = t0) AND (t1 < w.h0 OR t1 > t0) AND NOT ${LONG}
+    GROUP BY device, counter, kind, site, sector, quality
+  UNION ALL
+  SELECT 2, device, counter, kind, site, sector, quality, SUM(ends) + SUM(last_carried), SUM(last_carried), SUM(covered_ms), SUM(amount)
+    FROM (
+      SELECT device, counter, kind, site, sector, quality, ends, CASE WHEN start + span = w.h1 THEN carried ELSE 0 END AS last_carried, covered_ms, amount
+        FROM w CROSS JOIN interval_sums WHERE w.h1 > w.h0 AND span = ${HOUR_MS} AND start >= w.h0 AND start < w.d0
+      UNION ALL
+      SELECT device, counter, kind, site, sector, quality, ends, CASE WHEN start + span = w.h1 THEN carried ELSE 0 END, covered_ms, amount
+        FROM w CROSS JOIN interval_sums WHERE w.h1 > w.h0 AND span = ${DAY_MS} AND start >= w.d0 AND start < w.d1
+      UNION ALL
+      SELECT device, counter, kind, site, sector, quality, ends, CASE WHEN start + span = w.h1 THEN carried ELSE 0 END, covered_ms, amount
+        FROM w CROSS JOIN interval_sums WHERE w.h1 > w.h0 AND span = ${HOUR_MS} AND start >= w.d1 AND start < w.h1
+    )
+    GROUP BY device, counter, kind, site, sector, quality
+  UNION ALL
+  SELECT 3, device, counter, kind, site, sector, quality, COUNT(*),
+      SUM(t1 > w.t),
+      SUM(CASE WHEN t1 = t0 THEN 0 ELSE MIN(t1, w.t) - MAX(t0, w.h1) END),
+      SUM(CASE WHEN t1 = t0 THEN amount ELSE amount * (MIN(t1, w.t) - MAX(t0, w.h1)) * 1.0 / (t1 - t0) END)
+    FROM w CROSS JOIN intervals
+    WHERE w.t > w.h1 AND t1 >= w.h1 AND t1 < w.t + ${2 * HOUR_MS} AND t0 < w.t AND (t1 > w.h1 OR t1 = t0) AND (t1 < w.t OR t1 > t0) AND NOT ${LONG}
+    GROUP BY device, counter, kind, site, sector, quality
+  UNION ALL
+  SELECT 0, device, counter, kind, site, sector, quality, COUNT(*),
+      SUM(t1 > w.t),
+      SUM(MIN(t1, w.t) - MAX(t0, w.f)),
+      SUM(amount * (MIN(t1, w.t) - MAX(t0, w.f)) * 1.0 / (t1 - t0))
+    FROM w CROSS JOIN intervals
+    WHERE t1 > t0 AND (t1 - 1) / ${HOUR_MS} - t0 / ${HOUR_MS} >= 2 AND t1 > w.f AND t0 < w.t
+    GROUP BY device, counter, kind, site, sector, quality
+),
+passed AS (
+  SELECT parts.*, CASE WHEN (part = 1 AND w.t > w.h0) OR (part = 2 AND w.t > w.h1) THEN continuing ELSE 0 END AS passed_on
+  FROM parts, w
+)
+SELECT device, counter, kind, site, sector, quality,
+    SUM(intervals) - SUM(passed_on) AS intervals,
+    SUM(continuing) - SUM(passed_on) AS continuing,
+    SUM(covered_ms) AS covered_ms,
+    SUM(amount) AS amount
+  FROM passed
+  GROUP BY device, counter, kind, site, sector, quality
+  HAVING SUM(intervals) - SUM(passed_on) > 0`;

@@ -1,0 +1,228 @@
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { migrate, NO_SEQ, READS, SCHEMA } from '../../store/sqlite/schema.js';
+
+/**
+ * `aggregate` on SQLite reads hourly and daily sums kept by triggers (store/sqlite/interval-sums.ts) and
+ * only the intervals at a window's edges. These tests hold it to what the store answered before the sums:
+ * summing every overlapping interval pro rata (`BY_SCAN`, the query it replaced, kept here verbatim), on a
+ * hand-worked example and on random series and windows, after late readings re-cut intervals, after
+ * deletes, and on a data dir written before the sums existed.
+ */
+
+/** The aggregate query before the sums (store/sqlite/schema.ts until 2026-12-02), the reference. */
+const BY_SCAN = `SELECT device, counter, kind, site, sector, quality, COUNT(*) AS intervals,
+      SUM(CASE WHEN t1 > @to THEN 1 ELSE 0 END) AS continuing,
+      SUM(CASE WHEN t1 = t0 THEN 0 ELSE MIN(t1, @to) - MAX(t0, @from) END) AS covered_ms,
+      SUM(CASE WHEN t1 = t0 THEN amount
+               ELSE amount * (MIN(t1, @to) - MAX(t0, @from)) * 1.0 / (t1 - t0) END) AS amount
+    FROM intervals
+    WHERE (t1 >= @from AND t0 < @to AND (t1 > @from OR t1 = t0) AND (t1 < @to OR t1 > t0))
+    GROUP BY device, counter, kind, site, sector, quality`;
+
+const MIN = 60_000;
+const H = 3_600_000;
+const D = 86_400_000;
+/** a UTC day edge (2026-11-23T00:00Z, 08:00 in Kaohsiung) */
+const D0 = Date.UTC(2026, 10, 23);
+
+interface Row {
+  device: string;
+  counter: string;
+  quality: string;
+  intervals: number;
+  continuing: number;
+  covered_ms: number;
+  amount: number;
+}
+
+let db: Database.Database;
+
+beforeEach(() => {
+  db = new Database(':memory:');
+  migrate(db);
+});
+afterEach(() => db.close());
+
+/** An interval as series.ts writes it: INSERT OR REPLACE, keyed by its end point. */
+function put(device: string, t0: number, t1: number, amount: number, opts: { quality?: string; counter?: string; seq1?: number } = {}) {
+  db.prepare(
+    `INSERT OR REPLACE INTO intervals (device, counter, t0, seq0, t1, seq1, v0, v1, amount, quality, kind, site, sector, ctx, reason)
+     VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 'smart_meter', 'site-1', 'residential_commercial', '{}', '')`,
+  ).run(device, opts.counter ?? 'import_kwh', t0, NO_SEQ, t1, opts.seq1 ?? NO_SEQ, amount, amount, opts.quality ?? 'ok');
+}
+
+const run = (sql: string, from: number, to: number): Row[] =>
+  (db.prepare(sql).all({ from, to }) as Row[])
+    .map((r) => ({ device: r.device, counter: r.counter, quality: r.quality, intervals: r.intervals, continuing: r.continuing, covered_ms: r.covered_ms, amount: r.amount }))
+    .sort((a, b) => `${a.device}|${a.counter}|${a.quality}`.localeCompare(`${b.device}|${b.counter}|${b.quality}`));
+
+const bySums = (from: number, to: number) => run(READS.aggregate, from, to);
+const byScan = (from: number, to: number) => run(BY_SCAN, from, to);
+
+/** Counts and covered time exactly; amounts to 1e-9 relative (the rounding rule of rows, accounting/rounding.ts). */
+function expectSame(got: Row[], want: Row[]) {
+  expect(got.map(({ amount: _a, ...r }) => r)).toEqual(want.map(({ amount: _a, ...r }) => r));
+  got.forEach((r, i) => expect(Math.abs(r.amount - want[i]!.amount)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(want[i]!.amount))));
+}
+
+const only = (rows: Row[], quality: string) => rows.find((r) => r.quality === quality);
+
+describe('aggregate from hourly and daily sums (store/sqlite/interval-sums.ts)', () => {
+  /**
+   * The hand-worked example (minutes from D0, a UTC midnight):
+   *   I1 −10 → 20    6 kWh ok           crosses the day's edge
+   *   I2  20 → 80   12 kWh ok           crosses 01:00
+   *   I3  80 → 80  0.5 kWh ok           two readings with one ts (zero length)
+   *   I4  80 → 300  30 kWh ok           crosses 02:00, 03:00 and 04:00: long, read one by one
+   *   I5 300 → 310   0 kWh step_back
+   *   I6 310 → 330 100 kWh implausible
+   */
+  function example() {
+    put('m-1', D0 - 10 * MIN, D0 + 20 * MIN, 6);
+    put('m-1', D0 + 20 * MIN, D0 + 80 * MIN, 12, { seq1: 1 });
+    put('m-1', D0 + 80 * MIN, D0 + 80 * MIN, 0.5, { seq1: 2 });
+    put('m-1', D0 + 80 * MIN, D0 + 300 * MIN, 30);
+    put('m-1', D0 + 300 * MIN, D0 + 310 * MIN, 0, { quality: 'step_back' });
+    put('m-1', D0 + 310 * MIN, D0 + 330 * MIN, 100, { quality: 'implausible' });
+  }
+
+  it('whole hours: every interval whole, 6 + 12 + 0.5 + 30 = 48.5 kWh ok over 310 min', () => {
+    example();
+    const rows = bySums(D0 - H, D0 + 6 * H);
+    expect(only(rows, 'ok')).toEqual({ device: 'm-1', counter: 'import_kwh', quality: 'ok', intervals: 4, continuing: 0, covered_ms: 310 * MIN, amount: 48.5 });
+    expect(only(rows, 'step_back')).toMatchObject({ intervals: 1, continuing: 0, covered_ms: 10 * MIN, amount: 0 });
+    expect(only(rows, 'implausible')).toMatchObject({ intervals: 1, continuing: 0, covered_ms: 20 * MIN, amount: 100 });
+    expectSame(rows, byScan(D0 - H, D0 + 6 * H));
+    // the same from whole days (the sums' daily level)
+    expectSame(bySums(D0 - D, D0 + 2 * D), rows);
+  });
+
+  it('one hour after midnight: I1 20/30 of 6 = 4, I2 40/60 of 12 = 8 and runs on past the end', () => {
+    example();
+    const rows = bySums(D0, D0 + H);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ quality: 'ok', intervals: 2, continuing: 1, covered_ms: 60 * MIN });
+    expect(rows[0]!.amount).toBeCloseTo(12, 12);
+    expectSame(rows, byScan(D0, D0 + H));
+  });
+
+  it('edges inside hours (00:30–04:30): I2 50/60 of 12 = 10, I3 0.5, I4 190/220 of 30 = 25.909…; 240 min covered', () => {
+    example();
+    const rows = bySums(D0 + 30 * MIN, D0 + 270 * MIN);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ quality: 'ok', intervals: 3, continuing: 1, covered_ms: 240 * MIN });
+    expect(rows[0]!.amount).toBeCloseTo(10 + 0.5 + (30 * 190) / 220, 12);
+    expectSame(rows, byScan(D0 + 30 * MIN, D0 + 270 * MIN));
+  });
+
+  it('no whole hour in the window (00:10–00:50): I1 10/30 of 6 = 2, I2 30/60 of 12 = 6', () => {
+    example();
+    const rows = bySums(D0 + 10 * MIN, D0 + 50 * MIN);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ quality: 'ok', intervals: 2, continuing: 1, covered_ms: 40 * MIN });
+    expect(rows[0]!.amount).toBeCloseTo(8, 12);
+    expectSame(rows, byScan(D0 + 10 * MIN, D0 + 50 * MIN));
+  });
+
+  it('a late reading at 00:50 re-cuts I2 (20 → 50: 5 kWh, 50 → 80: 7 kWh, replacing I2 by its end point); a deleted interval leaves the sums', () => {
+    example();
+    put('m-1', D0 + 20 * MIN, D0 + 50 * MIN, 5);
+    put('m-1', D0 + 50 * MIN, D0 + 80 * MIN, 7, { seq1: 1 });
+    // 00:00–01:00: I1 4 + 5 + 10/30 of 7
+    const rows = bySums(D0, D0 + H);
+    expect(rows[0]).toMatchObject({ quality: 'ok', intervals: 3, continuing: 1, covered_ms: 60 * MIN });
+    expect(rows[0]!.amount).toBeCloseTo(4 + 5 + 7 / 3, 12);
+    expectSame(rows, byScan(D0, D0 + H));
+    expect(only(bySums(D0 - H, D0 + 6 * H), 'ok')).toMatchObject({ intervals: 5, amount: 48.5 });
+
+    db.prepare("DELETE FROM intervals WHERE quality = 'implausible'").run();
+    expect(only(bySums(D0 - H, D0 + 6 * H), 'implausible')).toBeUndefined();
+    expectSame(bySums(D0 - H, D0 + 6 * H), byScan(D0 - H, D0 + 6 * H));
+  });
+
+  it('an interval whose quality a late reading changes moves from one row to the other', () => {
+    example();
+    put('m-1', D0 + 300 * MIN, D0 + 310 * MIN, 4); // the step back is ok after all
+    const rows = bySums(D0 - H, D0 + 6 * H);
+    expect(only(rows, 'step_back')).toBeUndefined();
+    expect(only(rows, 'ok')).toMatchObject({ intervals: 5, covered_ms: 320 * MIN, amount: 52.5 });
+  });
+
+  it('a data dir from before the sums gets them at start, filled from its intervals', () => {
+    db.close();
+    db = new Database(':memory:');
+    db.exec(SCHEMA); // the schema as it was, without the sums
+    example();
+    migrate(db);
+    for (const [from, to] of [[D0 - H, D0 + 6 * H], [D0, D0 + H], [D0 + 30 * MIN, D0 + 270 * MIN], [D0 - D, D0 + 2 * D]] as const) {
+      expectSame(bySums(from, to), byScan(from, to));
+    }
+    // and keeps them from then on
+    put('m-1', D0 + 330 * MIN, D0 + 335 * MIN, 1);
+    expectSame(bySums(D0 - H, D0 + 6 * H), byScan(D0 - H, D0 + 6 * H));
+    migrate(db); // a second start changes nothing
+    expectSame(bySums(D0 - H, D0 + 6 * H), byScan(D0 - H, D0 + 6 * H));
+  });
+
+  it('random series, late readings and windows: the same as summing every interval', () => {
+    const series = fc.array(
+      fc.record({
+        device: fc.constantFrom('a', 'b', 'c'),
+        counter: fc.constantFrom('import_kwh', 'export_kwh'),
+        start: fc.integer({ min: -3 * 24 * 60, max: 2 * 24 * 60 }),
+        // minutes between readings: 0 (one ts, two seqs), a minute, a quarter hour, an hour, or a gap of hours
+        gaps: fc.array(fc.oneof(fc.constant(0), fc.constant(1), fc.constant(15), fc.constant(60), fc.integer({ min: 1, max: 600 })), { minLength: 1, maxLength: 40 }),
+        amounts: fc.array(fc.double({ min: 0, max: 1000, noNaN: true }), { minLength: 40, maxLength: 40 }),
+        quality: fc.constantFrom('ok', 'ok', 'ok', 'implausible', 'step_back'),
+        /** a late reading re-cuts the k-th interval */
+        late: fc.option(fc.record({ k: fc.nat(), at: fc.double({ min: 0.01, max: 0.99, noNaN: true }) })),
+        seconds: fc.integer({ min: 0, max: 59 }),
+      }),
+      { minLength: 1, maxLength: 6 },
+    );
+    const window = fc.tuple(fc.integer({ min: -4 * 24 * 60, max: 4 * 24 * 60 }), fc.integer({ min: 1, max: 4 * 24 * 60 }), fc.integer({ min: 0, max: 59 }));
+    fc.assert(
+      fc.property(series, fc.array(window, { minLength: 1, maxLength: 8 }), (all, windows) => {
+        db.exec('DELETE FROM intervals; DELETE FROM interval_sums');
+        const seen = new Set<string>();
+        for (const s of all) {
+          const key = `${s.device}|${s.counter}`;
+          if (seen.has(key)) continue; // one series per device and counter, as the store keeps them
+          seen.add(key);
+          let t = D0 + s.start * MIN + s.seconds * 1000;
+          const ends: Array<[number, number, number]> = [];
+          s.gaps.forEach((g, i) => {
+            const t1 = t + g * MIN;
+            ends.push([t, t1, i + 1]);
+            put(s.device, t, t1, s.amounts[i]!, { counter: s.counter, quality: i % 3 === 0 ? s.quality : 'ok', seq1: i + 1 });
+            t = t1;
+          });
+          if (s.late) {
+            const [t0, t1, sq] = ends[s.late.k % ends.length]!;
+            if (t1 - t0 >= 2) {
+              const at = t0 + Math.max(1, Math.min(t1 - t0 - 1, Math.round((t1 - t0) * s.late.at)));
+              put(s.device, t0, at, 1.5, { counter: s.counter, seq1: 1000 + sq });
+              put(s.device, at, t1, 2.5, { counter: s.counter, seq1: sq });
+            }
+          }
+        }
+        for (const [from, length, sec] of windows) {
+          const f = D0 + from * MIN + sec * 1000;
+          expectSame(bySums(f, f + length * MIN), byScan(f, f + length * MIN));
+        }
+        // whole hours and whole days, the rollup's and the summary's usual windows
+        expectSame(bySums(D0 - 2 * D, D0 + 3 * D), byScan(D0 - 2 * D, D0 + 3 * D));
+        expectSame(bySums(D0 - 8 * H, D0 + 16 * H), byScan(D0 - 8 * H, D0 + 16 * H));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('reads the sums, not every interval, for whole hours and days (query plan)', () => {
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${READS.aggregate}`).all({ from: D0, to: D0 + D }) as Array<{ detail: string }>).map((r) => r.detail);
+    expect(plan.some((d) => /interval_sums USING PRIMARY KEY/.test(d))).toBe(true);
+    expect(plan.some((d) => /SCAN intervals\b/.test(d))).toBe(false);
+  });
+});
