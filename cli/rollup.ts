@@ -3,7 +3,14 @@ import { monthOf } from '../accounting/periods.js';
 import { totalRows } from '../accounting/totals.js';
 import { cliConfig, command, openCliContext, parseMonth, usage } from './context.js';
 
-const fmt = (x: number, d = 3) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+// One formatter per number of decimals: `toLocaleString` builds a new one per call (≈30 µs), which is
+// most of the command's time for a fleet of 10,000 devices (bench/README.md, "npm run bench:rollup").
+const FORMATS = new Map<number, Intl.NumberFormat>();
+const fmt = (x: number, d = 3) => {
+  let f = FORMATS.get(d);
+  if (!f) FORMATS.set(d, (f = new Intl.NumberFormat('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })));
+  return f.format(x);
+};
 
 export function registerRollupCommand(program: Command): void {
   program

@@ -67,12 +67,29 @@ export async function collectQuantities(
       return rows;
     },
   };
-  for (const q of byDevice.values()) {
-    const stream = streamOf(q.device, opts.measures);
-    if (stream?.collect) q.extra = await stream.collect(q, ctx);
-  }
+  // What a stream collects beyond the totals (a biogas plant's intervals, one by one) is read for a few
+  // devices at once, so both of the store's readers work; each device's result is its own.
+  const collecting = [...byDevice.values()].filter((q) => streamOf(q.device, opts.measures)?.collect);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (next < collecting.length && !failed) {
+      signal?.throwIfAborted();
+      const q = collecting[next++]!;
+      try {
+        q.extra = await streamOf(q.device, opts.measures)!.collect!(q, ctx);
+      } catch (err) {
+        failed = true; // the others stop after the device they are reading
+        throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(COLLECT_AT_ONCE, collecting.length) }, worker));
   return [...byDevice.values()];
 }
+
+/** Devices whose stream collects more than their totals, read at once at most (the SQLite store has two readers). */
+const COLLECT_AT_ONCE = 4;
 
 /**
  * Held-out intervals a person accepted in the review queue count after all: each one still in the store

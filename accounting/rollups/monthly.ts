@@ -80,6 +80,9 @@ export const rollupTables: TableSet = {
   },
 };
 
+/** Rollup rows per INSERT: 9 values each, well under SQLite's 32,766 variables per statement. */
+const INSERT_ROWS = 500;
+
 /** How often a computation is redone because a factor version was added while it ran, before giving up. */
 const MAX_COMPUTE_ATTEMPTS = 5;
 
@@ -215,10 +218,11 @@ export class MonthlyRollups {
       .insertInto('rollup_revisions')
       .values({ month, revision, computed_at: new Date().toISOString(), trigger, changes: JSON.stringify(revision === 1 ? [] : changes), data_as_of: dataAsOf, cause: cause ? JSON.stringify(cause) : null })
       .execute();
-    for (const r of rows) {
+    // many rows per statement (a city's 10,000 devices are 20 inserts, not 10,000 round trips)
+    for (let i = 0; i < rows.length; i += INSERT_ROWS) {
       await tx
         .insertInto('rollup_rows')
-        .values({ month, revision, device: r.device, kind: r.kind, site: r.site, sector: r.sector, measure: r.measure, stream: r.stream, row: JSON.stringify(r) })
+        .values(rows.slice(i, i + INSERT_ROWS).map((r) => ({ month, revision, device: r.device, kind: r.kind, site: r.site, sector: r.sector, measure: r.measure, stream: r.stream, row: JSON.stringify(r) })))
         .execute();
     }
     return { month, revision, created: true, changes: revision === 1 ? [] : changes, rows };
