@@ -18,7 +18,9 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ISO_WITH_OFFSET, parseIsoWithOffset } from '../../lib/time.js';
 import type { ReadingStore } from '../../store/types.js';
+import type { Summary } from '../../accounting/ledger/ledger.js';
 import { LiveSummary } from './live.js';
+import { SharedResults } from './shared-results.js';
 import { HttpError, QueryBudget } from './query-budget.js';
 import { registerReviewRoutes } from './review-routes.js';
 import { registerReportRoutes } from './report-routes.js';
@@ -227,6 +229,10 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
 
   app.get('/api/devices/status', { preHandler: access.requireUser }, async (req) => access.visible(req, deps.statusBoard.list()));
 
+  // Identical public requests within 2 s share one computation, as the office routes do: every open page
+  // asks for the same month, and a month of a city's fleet is seconds of work (bench/README.md,
+  // "npm run bench:rollup"). The key is the query as asked: "now" is the first asker's.
+  const summaries = new SharedResults<Summary>({ ttlMs: 2_000, maxEntries: 64 });
   app.get('/api/summary', async (req, reply) => {
     const q = windowQuery.safeParse(req.query);
     if (!q.success) return badRequest(reply, q.error, 'query');
@@ -238,7 +244,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     if (window.to - window.from > maxMs) {
       return reply.code(400).send({ error: 'invalid query', issues: [{ field: 'from', reason: `the period is longer than ${deps.limits.maxSummaryDays} days; ask for a shorter one (monthly rollups hold the months before)` }] });
     }
-    return budget.run((signal) => deps.accounts.ledger.summary(window, { signal }));
+    return summaries.get(`${q.data.from ?? 'month-start'}|${q.data.to ?? 'now'}`, () => budget.run((signal) => deps.accounts.ledger.summary(window, { signal })));
   });
 
   const monthQuery = z.object({
