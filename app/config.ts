@@ -149,6 +149,18 @@ export const envSchema = z
         }
         return n;
       }),
+    NETZERO_MQTT_MAX_CONNECTIONS: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined || v.trim() === '') return undefined;
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1 || n > 10_000_000) {
+          ctx.addIssue({ code: 'custom', message: `NETZERO_MQTT_MAX_CONNECTIONS must be a whole number of connections between 1 and 10000000, got "${v}"` });
+          return z.NEVER;
+        }
+        return n;
+      }),
     NETZERO_SPOOL_MAX_BYTES: z
       .string()
       .optional()
@@ -185,6 +197,8 @@ export const envSchema = z
 export interface Config {
   mqttPort: number;
   mqttWsPort: number;
+  /** MQTT connections held at most (default: what the open-file limit leaves; broker/connection-cap.ts) */
+  mqttMaxConnections?: number;
   httpPort: number;
   noderedPort: number;
   ocppPort: number;
@@ -220,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     mqttPort: e.NETZERO_MQTT_PORT,
     mqttWsPort: e.NETZERO_MQTT_WS_PORT,
+    mqttMaxConnections: e.NETZERO_MQTT_MAX_CONNECTIONS,
     httpPort: e.NETZERO_HTTP_PORT,
     noderedPort: e.NETZERO_NODERED_PORT,
     ocppPort: e.NETZERO_OCPP_PORT,

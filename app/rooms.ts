@@ -78,7 +78,7 @@ export function buildRooms(config: Config, log: Logger, metrics: Registry, admin
         // An MQTT device's own retained `status` (its Last Will too) shows beside the states the sources set.
         onStatus: (device, online) => statusBoard.observed(device, online),
       },
-      { host: config.host, port: config.mqttPort, wsPort: config.mqttWsPort },
+      { host: config.host, port: config.mqttPort, wsPort: config.mqttWsPort, maxConnections: config.mqttMaxConnections },
     );
     source = new EmbeddedSource({ broker, pipeline: ingest.pipeline, metrics: ingestMetrics, log: log.child({ room: 'ingest' }) });
   }

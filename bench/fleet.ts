@@ -19,6 +19,7 @@
  * service (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). The service can hold no more connections than its
  * open-file limit allows: the number held is lowered to fit, and said. See bench/README.md.
  */
+import { connectionCap, RESERVED_DESCRIPTORS } from '../broker/connection-cap.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -42,8 +43,6 @@ const WARMUP_S = env('BENCH_WARMUP_S', 5);
 const LATENCY_DEVICES = env('BENCH_LATENCY_DEVICES', 1000);
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'held,storm,latency').split(','));
 const TIMEOUT_MS = env('BENCH_FLEET_TIMEOUT_S', 300) * 1000;
-/** File descriptors the service keeps for everything but MQTT connections (state and store files, HTTP, workers). */
-const FD_RESERVE = 100;
 
 interface Status {
   devices: number;
@@ -218,8 +217,9 @@ async function main() {
 
     if (PHASES.has('held') || PHASES.has('storm')) {
       const f = fds(svc.proc.pid!);
-      const held = Math.min(DEVICES, f.limit - f.open - FD_RESERVE);
-      if (held < DEVICES) log(`the service may open ${f.limit} files and holds ${f.open}: it can hold ${held} connections (keeping ${FD_RESERVE} descriptors), not ${DEVICES}; ${held} connect`);
+      // the broker's own cap (NETZERO_MQTT_MAX_CONNECTIONS, by default the open-file limit less what HTTP and the store keep)
+      const held = Math.min(DEVICES, connectionCap(undefined, f.limit).cap ?? DEVICES);
+      if (held < DEVICES) log(`the service may open ${f.limit} files: its broker holds at most ${held} connections (keeping ${RESERVED_DESCRIPTORS} descriptors), not ${DEVICES}; ${held} connect`);
       result.fd = { ...f, held };
       const fleet = new Publishers(dir, 'fleet', svc.ports.mqtt!, regs.slice(0, held));
       running.push(fleet);

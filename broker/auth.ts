@@ -99,6 +99,8 @@ export function createAuthHooks(deps: {
   onRefused?: (r: DeviceRefusal) => void;
   /** a device published its `status` (`online` / `offline`, its Last Will included): the service shows it beside the sources' states */
   onStatus?: (device: Device, online: boolean) => void;
+  /** the most connections held at once (beyond, CONNACK 3 before any look-up) and how many are held now */
+  connections?: { cap: number; held: () => number };
 }) {
   const { registry, metrics, log } = deps;
   const devices = new WeakMap<Client, Device>();
@@ -144,6 +146,8 @@ export function createAuthHooks(deps: {
 
     void (async () => {
       if (stopped) return stopping();
+      const full = deps.connections && deps.connections.held() >= deps.connections.cap;
+      if (full) return refuse(CONNACK.SERVER_UNAVAILABLE, 'too_many_connections', `the broker holds its most connections (${deps.connections!.cap}, NETZERO_MQTT_MAX_CONNECTIONS); try again later`);
       if (!username || !password) {
         addressLimiter.recordFailure(address);
         return refuse(CONNACK.NOT_AUTHORIZED, 'no_credentials', 'no device id or secret');

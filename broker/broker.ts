@@ -8,6 +8,7 @@ import type { Device, DeviceRegistry } from '../devices/registry.js';
 import type { Room, RoomHealth } from '../lib/rooms.js';
 import { createAuthHooks, type DeviceRefusal, type TelemetryHandler } from './auth.js';
 import type { BrokerMetrics } from './metrics.js';
+import { connectionCap, openFileLimit } from './connection-cap.js';
 import { limitPacketSize, MAX_PACKET_BYTES } from './packet-limit.js';
 import { capSubscribeQos } from './subscribe-qos.js';
 
@@ -16,6 +17,8 @@ export interface BrokerOptions {
   port: number;
   /** MQTT over WebSocket; 0 = off (contract) */
   wsPort: number;
+  /** NETZERO_MQTT_MAX_CONNECTIONS (see ./connection-cap.ts) */
+  maxConnections?: number;
 }
 
 /**
@@ -47,7 +50,9 @@ export class EmbeddedBroker implements Room {
 
   async start(): Promise<void> {
     const { log, metrics } = this.deps;
-    const hooks = createAuthHooks({ ...this.deps, telemetry: () => this.telemetry });
+    const { cap, lowered } = connectionCap(this.opts.maxConnections, openFileLimit());
+    if (lowered) log.warn({ asked: this.opts.maxConnections, cap }, `NETZERO_MQTT_MAX_CONNECTIONS is more than the open-file limit allows; holding at most ${cap} connections (raise the limit: ulimit -n)`);
+    const hooks = createAuthHooks({ ...this.deps, telemetry: () => this.telemetry, connections: cap === null ? undefined : { cap, held: () => this.aedes?.connectedClients ?? 0 } });
     this.hooks = hooks;
     const aedes = await Aedes.createBroker({
       id: 'netzero',
@@ -84,7 +89,7 @@ export class EmbeddedBroker implements Room {
     }
     // a replaced secret or a disabled device: its sessions end at once, and its next login is checked again
     this.offChanged = this.deps.registry.onChanged((c) => this.disconnectDevice(c.id, c.what === 'secret' ? 'secret replaced' : `device ${c.what}`));
-    log.info({ ports: this.bound }, 'mqtt broker listening');
+    log.info({ ports: this.bound, maxConnections: cap }, 'mqtt broker listening');
   }
 
   /** Publish from the pipeline itself (errors topic); not subject to device authorization. */
