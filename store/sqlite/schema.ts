@@ -31,8 +31,6 @@ CREATE TABLE IF NOT EXISTS intervals (
   PRIMARY KEY (device, counter, t1, seq1)
 );
 CREATE INDEX IF NOT EXISTS intervals_by_end ON intervals (t1);
-CREATE INDEX IF NOT EXISTS intervals_with_context ON intervals (device, counter, t1, seq1, t0, seq0, v0, v1, amount, quality, kind, site, sector, ctx, reason)
-  WHERE ctx <> '{}';
 CREATE INDEX IF NOT EXISTS readings_by_receipt ON readings (received_at);
 `;
 
@@ -77,14 +75,7 @@ export const READS = {
     GROUP BY device, counter, kind, site, sector, quality, step`,
   stepsCrossing: `SELECT device, counter, kind, site, sector, quality, t0, t1, amount FROM intervals
     WHERE ${OVERLAPS} AND NOT (t1 <= @to AND t0 >= @from AND ${INSIDE_ONE_STEP})`,
-  // A device whose intervals carry context (biogas: the methane method reads each one) is read from the
-  // covering index of those intervals, in key order; the rows of the table lie in time order, so reading
-  // them by the key would fetch one page per interval.
-  intervals: `SELECT * FROM (
-      SELECT * FROM intervals INDEXED BY intervals_with_context WHERE device = @device AND ctx <> '{}' AND ${OVERLAPS}
-      UNION ALL
-      SELECT * FROM intervals WHERE device = @device AND ctx = '{}' AND ${OVERLAPS}
-    ) ORDER BY counter, t1, seq1 LIMIT @limit`,
+  intervals: `SELECT * FROM intervals WHERE device = @device AND ${OVERLAPS} ORDER BY counter, t1, seq1 LIMIT @limit`,
   heldOut: `SELECT * FROM intervals WHERE quality = 'implausible' AND t1 >= @from AND t1 < @to ORDER BY t1, device, counter LIMIT @limit`,
   readings: `SELECT device, ts, seq, fields, extras, received_at FROM readings
     WHERE device = ? AND ts >= ? AND ts < ? ORDER BY ts, seq LIMIT ?`,
