@@ -44,6 +44,14 @@ export interface AggregateRow {
   continuing: number;
   /** the time of the window these intervals cover, ms: how much of the period the meter reported on */
   covered_ms: number;
+  /**
+   * extension (SQLite's interval sums): for a counter whose intervals carry `ch4_pct` (a biogas meter's
+   * gas), the methane in these intervals' share of the window at 0 °C and 101.325 kPa, Nm³: each one's
+   * volume × CH4 % / 100 × (P / 101.325) × (273.15 / (273.15 + T)), a factor 1 where T or P is absent.
+   * Absent where the store does not sum it (InfluxDB, `aggregateSteps`): the biogas stream then reads the
+   * intervals one by one.
+   */
+  ch4_nm3?: number;
 }
 
 /** How a read may be cut short: a request's time budget aborts the signal. */

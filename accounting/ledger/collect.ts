@@ -40,11 +40,12 @@ export async function collectQuantities(
     const device = devices.get(r.device);
     if (!device) continue;
     let q = byDevice.get(r.device);
-    if (!q) byDevice.set(r.device, (q = { device, counters: {}, quality: emptyQualityCounts(), coveredMs: {} }));
+    if (!q) byDevice.set(r.device, (q = { device, counters: {}, quality: emptyQualityCounts(), coveredMs: {}, ...(r.ch4_nm3 !== undefined ? { ch4Nm3: {} } : {}) }));
     q.quality[r.quality] += opts.countOpenEnded ? r.intervals : r.intervals - r.continuing;
     if (r.quality !== 'implausible') {
       q.counters[r.counter] = (q.counters[r.counter] ?? 0) + r.amount;
       q.coveredMs[r.counter] = (q.coveredMs[r.counter] ?? 0) + r.covered_ms;
+      if (q.ch4Nm3 && r.ch4_nm3) q.ch4Nm3[r.counter] = (q.ch4Nm3[r.counter] ?? 0) + r.ch4_nm3;
     }
   }
 

@@ -19,6 +19,11 @@ export interface DeviceQuantities {
   quality: Record<IntervalQuality, number>;
   /** counter field → the time of the window its intervals cover, ms (how long the meter reported) */
   coveredMs: Record<string, number>;
+  /**
+   * counter field → methane at 0 °C and 101.325 kPa, Nm³, of the counter's intervals that carry a CH4
+   * share (implausible ones excluded), where the store sums it (`AggregateRow.ch4_nm3`); absent otherwise
+   */
+  ch4Nm3?: Record<string, number>;
   /** what the device's stream collected beyond the totals (`StreamDefinition.collect`) */
   extra?: unknown;
 }

@@ -4,10 +4,11 @@ import type Database from 'better-sqlite3';
  * Interval sums per hour and per day (store/README.md, "Interval sums"): what `aggregate` reads instead of
  * every interval of a long window. `interval_sums` holds, per bucket (an hour or a UTC day counted from
  * the epoch) and per (device, counter, kind, site, sector, quality), the intervals' amounts and covered
- * time inside the bucket, pro rata by time as `aggregate` counts them, how many intervals end in it and
- * how many run on past its end. Triggers on `intervals` keep it in the same transaction as the intervals,
- * so a reader's snapshot always sees both alike: an interval added adds its parts, one deleted or
- * replaced (a late reading re-cuts the interval it lands in) takes its parts away.
+ * time inside the bucket, pro rata by time as `aggregate` counts them, their methane at normal conditions
+ * where they carry a CH4 share (`ch4_nm3`), how many intervals end in it and how many run on past its end.
+ * Triggers on `intervals` keep it in the same transaction as the intervals, so a reader's snapshot always
+ * sees both alike: an interval added adds its parts, one deleted or replaced (a late reading re-cuts the
+ * interval it lands in) takes its parts away.
  *
  * Only intervals crossing at most one hour edge are summed (every one of a device reporting each minute
  * or each quarter hour): such an interval has at most two parts per level. One crossing two or more hour
@@ -16,6 +17,19 @@ import type Database from 'better-sqlite3';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
+
+/**
+ * Normal cubic metres of methane per m³ of gas at the meter, from an interval's context (`ctx`, the mean
+ * of its endpoints' readings): CH4 % / 100 × (P / 101.325) × (273.15 / (273.15 + T)), a factor 1 where T
+ * or P is absent; 0 without `ch4_pct` (every interval that is not a biogas meter's). The normalisation of
+ * accounting/streams/biogas/method.ts (`normalCubicMetres`, `methaneTonnes`), so that the methane method,
+ * linear in each interval's volume, can be summed like the amounts (`ch4_nm3`); test/unit/interval-sums.test.ts
+ * holds the two to each other.
+ */
+export const ch4Weight = (ctx: string) =>
+  `(CASE WHEN ${ctx} = '{}' THEN 0 ELSE COALESCE(json_extract(${ctx}, '$.ch4_pct') / 100.0
+      * COALESCE(json_extract(${ctx}, '$.pressure_kpa') / 101.325, 1)
+      * COALESCE(273.15 / (273.15 + json_extract(${ctx}, '$.temp_c')), 1), 0) END)`;
 
 /** An interval crossing two hour edges or more: never summed, read one by one (partial index `intervals_long`). */
 export const LONG = `(t1 > t0 AND (t1 - 1) / ${HOUR_MS} - t0 / ${HOUR_MS} >= 2)`;
@@ -34,26 +48,28 @@ function partsOf(r: string, sign: 1 | -1, from = ''): string {
   const a = `(${r}.t0 / s.span)`;
   const b = `((${r}.t1 - (${r}.t1 > ${r}.t0)) / s.span)`;
   const edge = `(${b} * s.span)`;
+  const amount = `(CASE WHEN ${r}.t1 = ${r}.t0 THEN ${r}.amount
+        WHEN ${b} = ${a} THEN ${r}.amount * (${r}.t1 - ${r}.t0) * 1.0 / (${r}.t1 - ${r}.t0)
+        WHEN p.n = 0 THEN ${r}.amount * (${edge} - ${r}.t0) * 1.0 / (${r}.t1 - ${r}.t0)
+        ELSE ${r}.amount * (${r}.t1 - ${edge}) * 1.0 / (${r}.t1 - ${r}.t0) END)`;
   return `SELECT s.span AS span, (${a} + p.n) * s.span AS start, ${r}.device AS device, ${r}.counter AS counter, ${r}.kind AS kind,
       ${r}.site AS site, ${r}.sector AS sector, ${r}.quality AS quality,
       ${sign} * (p.n = ${b} - ${a}) AS ends,
       ${sign} * (p.n < ${b} - ${a}) AS carried,
       ${sign} * (CASE WHEN ${r}.t1 = ${r}.t0 THEN 0 WHEN ${b} = ${a} THEN ${r}.t1 - ${r}.t0 WHEN p.n = 0 THEN ${edge} - ${r}.t0 ELSE ${r}.t1 - ${edge} END) AS covered_ms,
-      ${sign} * (CASE WHEN ${r}.t1 = ${r}.t0 THEN ${r}.amount
-                      WHEN ${b} = ${a} THEN ${r}.amount * (${r}.t1 - ${r}.t0) * 1.0 / (${r}.t1 - ${r}.t0)
-                      WHEN p.n = 0 THEN ${r}.amount * (${edge} - ${r}.t0) * 1.0 / (${r}.t1 - ${r}.t0)
-                      ELSE ${r}.amount * (${r}.t1 - ${edge}) * 1.0 / (${r}.t1 - ${r}.t0) END) AS amount
+      ${sign} * ${amount} AS amount,
+      ${sign} * ${ch4Weight(`${r}.ctx`)} * ${amount} AS ch4_nm3
     FROM ${from}${SPANS} s, ${PARTS} p
     WHERE p.n <= ${b} - ${a} AND NOT (${r}.t1 > ${r}.t0 AND (${r}.t1 - 1) / ${HOUR_MS} - ${r}.t0 / ${HOUR_MS} >= 2)`;
 }
 
-const COLUMNS = 'span, start, device, counter, kind, site, sector, quality, ends, carried, covered_ms, amount';
+const COLUMNS = 'span, start, device, counter, kind, site, sector, quality, ends, carried, covered_ms, amount, ch4_nm3';
 
 const upsert = (r: string, sign: 1 | -1) => `INSERT INTO interval_sums (${COLUMNS})
     ${partsOf(r, sign)}
     ON CONFLICT (span, start, device, counter, kind, site, sector, quality) DO UPDATE SET
       ends = ends + excluded.ends, carried = carried + excluded.carried,
-      covered_ms = covered_ms + excluded.covered_ms, amount = amount + excluded.amount;`;
+      covered_ms = covered_ms + excluded.covered_ms, amount = amount + excluded.amount, ch4_nm3 = ch4_nm3 + excluded.ch4_nm3;`;
 
 const OBJECTS: Array<[name: string, type: 'table' | 'trigger' | 'index', sql: string]> = [
   [
@@ -62,7 +78,7 @@ const OBJECTS: Array<[name: string, type: 'table' | 'trigger' | 'index', sql: st
     `CREATE TABLE interval_sums (
       span INTEGER NOT NULL, start INTEGER NOT NULL,
       device TEXT NOT NULL, counter TEXT NOT NULL, kind TEXT NOT NULL, site TEXT NOT NULL, sector TEXT NOT NULL, quality TEXT NOT NULL,
-      ends INTEGER NOT NULL, carried INTEGER NOT NULL, covered_ms INTEGER NOT NULL, amount REAL NOT NULL,
+      ends INTEGER NOT NULL, carried INTEGER NOT NULL, covered_ms INTEGER NOT NULL, amount REAL NOT NULL, ch4_nm3 REAL NOT NULL,
       PRIMARY KEY (span, start, device, counter, kind, site, sector, quality)
     ) WITHOUT ROWID`,
   ],
@@ -75,9 +91,9 @@ const OBJECTS: Array<[name: string, type: 'table' | 'trigger' | 'index', sql: st
 /**
  * Sets up the sums on the connection that writes intervals (called by `migrate`): `recursive_triggers`
  * on, so the row an `INSERT OR REPLACE` replaces fires the delete trigger (SQLite fires delete triggers
- * for REPLACE only then); and, in a data dir from before the sums, the table, its triggers and the index
- * of long intervals, filled from the intervals already stored, in one transaction (a crash leaves the
- * dir as it was; the next start does it again).
+ * for REPLACE only then); and, in a data dir from before the sums (or from before `ch4_nm3`), the table,
+ * its triggers and the index of long intervals, filled from the intervals already stored, in one
+ * transaction (a crash leaves the dir as it was; the next start does it again).
  */
 export function installIntervalSums(db: Database.Database): void {
   db.pragma('recursive_triggers = ON');
@@ -85,14 +101,16 @@ export function installIntervalSums(db: Database.Database): void {
     const rows = db.prepare(`SELECT name FROM sqlite_master WHERE name IN (${OBJECTS.map(() => '?').join(', ')})`).all(...OBJECTS.map(([n]) => n)) as Array<{ name: string }>;
     return new Set(rows.map((r) => r.name));
   };
-  if (present().size === OBJECTS.length) return;
+  // the sums as this version keeps them: every object, and the table with every column
+  const current = () => present().size === OBJECTS.length && (db.prepare('PRAGMA table_info(interval_sums)').all() as Array<{ name: string }>).some((c) => c.name === 'ch4_nm3');
+  if (current()) return;
   db.transaction(() => {
+    if (current()) return;
     const have = present();
-    if (have.size === OBJECTS.length) return;
     for (const [name, type] of [...OBJECTS].reverse()) if (have.has(name)) db.exec(`DROP ${type.toUpperCase()} ${name}`);
     db.exec(OBJECTS[0]![2]);
     db.exec(`INSERT INTO interval_sums (${COLUMNS})
-      SELECT span, start, device, counter, kind, site, sector, quality, SUM(ends), SUM(carried), SUM(covered_ms), SUM(amount)
+      SELECT span, start, device, counter, kind, site, sector, quality, SUM(ends), SUM(carried), SUM(covered_ms), SUM(amount), SUM(ch4_nm3)
       FROM (${partsOf('i', 1, 'intervals i, ')})
       GROUP BY span, start, device, counter, kind, site, sector, quality`);
     for (const [, , sql] of OBJECTS.slice(1)) db.exec(sql);
@@ -124,20 +142,21 @@ parts AS (
   SELECT 1 AS part, device, counter, kind, site, sector, quality, COUNT(*) AS intervals,
       SUM(t1 > w.h0) AS continuing,
       SUM(CASE WHEN t1 = t0 THEN 0 ELSE MIN(t1, w.h0) - MAX(t0, w.f) END) AS covered_ms,
-      SUM(CASE WHEN t1 = t0 THEN amount ELSE amount * (MIN(t1, w.h0) - MAX(t0, w.f)) * 1.0 / (t1 - t0) END) AS amount
+      SUM(CASE WHEN t1 = t0 THEN amount ELSE amount * (MIN(t1, w.h0) - MAX(t0, w.f)) * 1.0 / (t1 - t0) END) AS amount,
+      SUM(${ch4Weight('ctx')} * (CASE WHEN t1 = t0 THEN amount ELSE amount * (MIN(t1, w.h0) - MAX(t0, w.f)) * 1.0 / (t1 - t0) END)) AS ch4_nm3
     FROM w CROSS JOIN intervals
     WHERE w.h0 > w.f AND t1 >= w.f AND t1 < w.h0 + ${2 * HOUR_MS} AND t0 < w.h0 AND (t1 > w.f OR t1 = t0) AND (t1 < w.h0 OR t1 > t0) AND NOT ${LONG}
     GROUP BY device, counter, kind, site, sector, quality
   UNION ALL
-  SELECT 2, device, counter, kind, site, sector, quality, SUM(ends) + SUM(last_carried), SUM(last_carried), SUM(covered_ms), SUM(amount)
+  SELECT 2, device, counter, kind, site, sector, quality, SUM(ends) + SUM(last_carried), SUM(last_carried), SUM(covered_ms), SUM(amount), SUM(ch4_nm3)
     FROM (
-      SELECT device, counter, kind, site, sector, quality, ends, CASE WHEN start + span = w.h1 THEN carried ELSE 0 END AS last_carried, covered_ms, amount
+      SELECT device, counter, kind, site, sector, quality, ends, CASE WHEN start + span = w.h1 THEN carried ELSE 0 END AS last_carried, covered_ms, amount, ch4_nm3
         FROM w CROSS JOIN interval_sums WHERE w.h1 > w.h0 AND span = ${HOUR_MS} AND start >= w.h0 AND start < w.d0
       UNION ALL
-      SELECT device, counter, kind, site, sector, quality, ends, CASE WHEN start + span = w.h1 THEN carried ELSE 0 END, covered_ms, amount
+      SELECT device, counter, kind, site, sector, quality, ends, CASE WHEN start + span = w.h1 THEN carried ELSE 0 END, covered_ms, amount, ch4_nm3
         FROM w CROSS JOIN interval_sums WHERE w.h1 > w.h0 AND span = ${DAY_MS} AND start >= w.d0 AND start < w.d1
       UNION ALL
-      SELECT device, counter, kind, site, sector, quality, ends, CASE WHEN start + span = w.h1 THEN carried ELSE 0 END, covered_ms, amount
+      SELECT device, counter, kind, site, sector, quality, ends, CASE WHEN start + span = w.h1 THEN carried ELSE 0 END, covered_ms, amount, ch4_nm3
         FROM w CROSS JOIN interval_sums WHERE w.h1 > w.h0 AND span = ${HOUR_MS} AND start >= w.d1 AND start < w.h1
     )
     GROUP BY device, counter, kind, site, sector, quality
@@ -145,7 +164,8 @@ parts AS (
   SELECT 3, device, counter, kind, site, sector, quality, COUNT(*),
       SUM(t1 > w.t),
       SUM(CASE WHEN t1 = t0 THEN 0 ELSE MIN(t1, w.t) - MAX(t0, w.h1) END),
-      SUM(CASE WHEN t1 = t0 THEN amount ELSE amount * (MIN(t1, w.t) - MAX(t0, w.h1)) * 1.0 / (t1 - t0) END)
+      SUM(CASE WHEN t1 = t0 THEN amount ELSE amount * (MIN(t1, w.t) - MAX(t0, w.h1)) * 1.0 / (t1 - t0) END),
+      SUM(${ch4Weight('ctx')} * (CASE WHEN t1 = t0 THEN amount ELSE amount * (MIN(t1, w.t) - MAX(t0, w.h1)) * 1.0 / (t1 - t0) END))
     FROM w CROSS JOIN intervals
     WHERE w.t > w.h1 AND t1 >= w.h1 AND t1 < w.t + ${2 * HOUR_MS} AND t0 < w.t AND (t1 > w.h1 OR t1 = t0) AND (t1 < w.t OR t1 > t0) AND NOT ${LONG}
     GROUP BY device, counter, kind, site, sector, quality
@@ -153,7 +173,8 @@ parts AS (
   SELECT 0, device, counter, kind, site, sector, quality, COUNT(*),
       SUM(t1 > w.t),
       SUM(MIN(t1, w.t) - MAX(t0, w.f)),
-      SUM(amount * (MIN(t1, w.t) - MAX(t0, w.f)) * 1.0 / (t1 - t0))
+      SUM(amount * (MIN(t1, w.t) - MAX(t0, w.f)) * 1.0 / (t1 - t0)),
+      SUM(${ch4Weight('ctx')} * amount * (MIN(t1, w.t) - MAX(t0, w.f)) * 1.0 / (t1 - t0))
     FROM w CROSS JOIN intervals
     WHERE t1 > t0 AND (t1 - 1) / ${HOUR_MS} - t0 / ${HOUR_MS} >= 2 AND t1 > w.f AND t0 < w.t
     GROUP BY device, counter, kind, site, sector, quality
@@ -166,7 +187,8 @@ SELECT device, counter, kind, site, sector, quality,
     SUM(intervals) - SUM(passed_on) AS intervals,
     SUM(continuing) - SUM(passed_on) AS continuing,
     SUM(covered_ms) AS covered_ms,
-    SUM(amount) AS amount
+    SUM(amount) AS amount,
+    SUM(ch4_nm3) AS ch4_nm3
   FROM passed
   GROUP BY device, counter, kind, site, sector, quality
   HAVING SUM(intervals) - SUM(passed_on) > 0`;

@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { normalCubicMetres } from '../../accounting/streams/biogas/method.js';
+import { overlapShare } from '../../store/intervals.js';
 import { migrate, NO_SEQ, READS, SCHEMA } from '../../store/sqlite/schema.js';
 
 /**
@@ -46,11 +48,39 @@ beforeEach(() => {
 afterEach(() => db.close());
 
 /** An interval as series.ts writes it: INSERT OR REPLACE, keyed by its end point. */
-function put(device: string, t0: number, t1: number, amount: number, opts: { quality?: string; counter?: string; seq1?: number } = {}) {
+function put(device: string, t0: number, t1: number, amount: number, opts: { quality?: string; counter?: string; seq1?: number; ctx?: Record<string, number> } = {}) {
   db.prepare(
     `INSERT OR REPLACE INTO intervals (device, counter, t0, seq0, t1, seq1, v0, v1, amount, quality, kind, site, sector, ctx, reason)
-     VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 'smart_meter', 'site-1', 'residential_commercial', '{}', '')`,
-  ).run(device, opts.counter ?? 'import_kwh', t0, NO_SEQ, t1, opts.seq1 ?? NO_SEQ, amount, amount, opts.quality ?? 'ok');
+     VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 'smart_meter', 'site-1', 'residential_commercial', ?, '')`,
+  ).run(device, opts.counter ?? 'import_kwh', t0, NO_SEQ, t1, opts.seq1 ?? NO_SEQ, amount, amount, opts.quality ?? 'ok', JSON.stringify(opts.ctx ?? {}));
+}
+
+/**
+ * Methane at normal conditions per key, Nm³, the way the biogas stream took it before the sums: every
+ * overlapping interval's share of volume, normalised with its own context (`normalCubicMetres`), × CH4 %.
+ */
+function ch4ByInterval(from: number, to: number): Map<string, number> {
+  const out = new Map<string, number>();
+  const rows = db.prepare(`SELECT * FROM intervals WHERE t1 >= @from AND t0 < @to AND (t1 > @from OR t1 = t0) AND (t1 < @to OR t1 > t0)`).all({ from, to }) as Array<{
+    device: string; counter: string; quality: string; t0: number; t1: number; amount: number; ctx: string;
+  }>;
+  for (const i of rows) {
+    const c = JSON.parse(i.ctx) as { ch4_pct?: number; temp_c?: number; pressure_kpa?: number };
+    const key = `${i.device}|${i.counter}|${i.quality}`;
+    const nm3 = c.ch4_pct === undefined ? 0 : (normalCubicMetres(i.amount * overlapShare(i, { from, to }), c.temp_c, c.pressure_kpa) * c.ch4_pct) / 100;
+    out.set(key, (out.get(key) ?? 0) + nm3);
+  }
+  return out;
+}
+
+function expectSameMethane(from: number, to: number) {
+  const want = ch4ByInterval(from, to);
+  const got = db.prepare(READS.aggregate).all({ from, to }) as Array<{ device: string; counter: string; quality: string; ch4_nm3: number }>;
+  expect(got.length).toBe(want.size);
+  for (const r of got) {
+    const w = want.get(`${r.device}|${r.counter}|${r.quality}`)!;
+    expect(Math.abs(r.ch4_nm3 - w)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(w)));
+  }
 }
 
 const run = (sql: string, from: number, to: number): Row[] =>
@@ -166,7 +196,21 @@ describe('aggregate from hourly and daily sums (store/sqlite/interval-sums.ts)',
     expectSame(bySums(D0 - H, D0 + 6 * H), byScan(D0 - H, D0 + 6 * H));
   });
 
-  it('random series, late readings and windows: the same as summing every interval', () => {
+  it('sums from before the methane column are rebuilt at start, methane included', () => {
+    put('b-1', D0, D0 + 30 * MIN, 100, { counter: 'biogas_m3', ctx: { ch4_pct: 60, temp_c: 30, pressure_kpa: 103 } });
+    db.exec('DROP TRIGGER interval_sums_insert; DROP TRIGGER interval_sums_delete; DROP TRIGGER interval_sums_update; ALTER TABLE interval_sums DROP COLUMN ch4_nm3');
+    migrate(db);
+    const [row] = db.prepare(READS.aggregate).all({ from: D0, to: D0 + H }) as Array<{ ch4_nm3: number }>;
+    // 100 m³ × (103 / 101.325) × (273.15 / 303.15) × 0.60 = 54.956048098 Nm³ CH4 (accounting/streams/biogas/README.md)
+    expect(row!.ch4_nm3).toBeCloseTo(54.956048098, 8);
+    expectSameMethane(D0, D0 + H);
+  });
+
+  /** A context as the store keeps it: only the fields present. */
+  const context = (c: { ch4_pct: number; temp_c?: number; pressure_kpa?: number } | undefined) =>
+    c && Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined));
+
+  it('random series, late readings and windows (some with a biogas meter\'s context): the same as summing every interval, methane as the biogas stream took it', () => {
     const series = fc.array(
       fc.record({
         device: fc.constantFrom('a', 'b', 'c'),
@@ -179,6 +223,15 @@ describe('aggregate from hourly and daily sums (store/sqlite/interval-sums.ts)',
         /** a late reading re-cuts the k-th interval */
         late: fc.option(fc.record({ k: fc.nat(), at: fc.double({ min: 0.01, max: 0.99, noNaN: true }) })),
         seconds: fc.integer({ min: 0, max: 59 }),
+        /** a biogas meter's context (CH4 %, and temperature and pressure where the meter has them), or none */
+        ctx: fc.option(
+          fc.record({
+            ch4_pct: fc.double({ min: 0, max: 100, noNaN: true }),
+            temp_c: fc.option(fc.double({ min: -50, max: 200, noNaN: true }), { nil: undefined }),
+            pressure_kpa: fc.option(fc.double({ min: 1, max: 50_000, noNaN: true }), { nil: undefined }),
+          }, { requiredKeys: ['ch4_pct'] }),
+          { nil: undefined },
+        ),
       }),
       { minLength: 1, maxLength: 6 },
     );
@@ -196,25 +249,28 @@ describe('aggregate from hourly and daily sums (store/sqlite/interval-sums.ts)',
           s.gaps.forEach((g, i) => {
             const t1 = t + g * MIN;
             ends.push([t, t1, i + 1]);
-            put(s.device, t, t1, s.amounts[i]!, { counter: s.counter, quality: i % 3 === 0 ? s.quality : 'ok', seq1: i + 1 });
+            put(s.device, t, t1, s.amounts[i]!, { counter: s.counter, quality: i % 3 === 0 ? s.quality : 'ok', seq1: i + 1, ctx: context(s.ctx) });
             t = t1;
           });
           if (s.late) {
             const [t0, t1, sq] = ends[s.late.k % ends.length]!;
             if (t1 - t0 >= 2) {
               const at = t0 + Math.max(1, Math.min(t1 - t0 - 1, Math.round((t1 - t0) * s.late.at)));
-              put(s.device, t0, at, 1.5, { counter: s.counter, seq1: 1000 + sq });
-              put(s.device, at, t1, 2.5, { counter: s.counter, seq1: sq });
+              put(s.device, t0, at, 1.5, { counter: s.counter, seq1: 1000 + sq, ctx: context(s.ctx) });
+              put(s.device, at, t1, 2.5, { counter: s.counter, seq1: sq, ctx: context(s.ctx) });
             }
           }
         }
         for (const [from, length, sec] of windows) {
           const f = D0 + from * MIN + sec * 1000;
           expectSame(bySums(f, f + length * MIN), byScan(f, f + length * MIN));
+          expectSameMethane(f, f + length * MIN);
         }
         // whole hours and whole days, the rollup's and the summary's usual windows
         expectSame(bySums(D0 - 2 * D, D0 + 3 * D), byScan(D0 - 2 * D, D0 + 3 * D));
         expectSame(bySums(D0 - 8 * H, D0 + 16 * H), byScan(D0 - 8 * H, D0 + 16 * H));
+        expectSameMethane(D0 - 2 * D, D0 + 3 * D);
+        expectSameMethane(D0 - 8 * H, D0 + 16 * H);
       }),
       { numRuns: 150 },
     );

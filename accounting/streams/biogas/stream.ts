@@ -1,8 +1,21 @@
 import { overlapShare } from '../../../store/intervals.js';
 import { intervalKey } from '../../review/decisions.js';
 import { roundRow } from '../../rounding.js';
-import { defineStream } from '../stream.js';
+import { defineStream, type CollectContext } from '../stream.js';
 import { biogasMethod, methaneTonnes, normalCubicMetres } from './method.js';
+
+/**
+ * Whether a person accepted a held-out interval of this device that may lie in the window (it counts after
+ * all). By the decisions' keys (`intervalKey`: device|counter|t0|t1|seq1); when in doubt, yes.
+ */
+function hasAccepted(device: string, ctx: CollectContext): boolean {
+  for (const [key, d] of ctx.accepted) {
+    if (d.decision !== 'accept' || !key.startsWith(`${device}|`)) continue;
+    const [t0, t1] = key.split('|').slice(-3, -1).map(Number);
+    if (!Number.isFinite(t0) || !Number.isFinite(t1) || (t0! < ctx.piece.to && t1! >= ctx.piece.from)) return true;
+  }
+  return false;
+}
 
 /** Methane in the window, t: in all the gas, and in the part sent to the flare (normalised, density applied). */
 interface Methane {
@@ -13,7 +26,8 @@ interface Methane {
 /**
  * Biogas (CDM AMS-III.D form): methane burnt in the engine or the flare, and the generator's kWh.
  * Methane is taken interval by interval, each normalised with its own mean temperature and pressure
- * and weighted by its own CH4 %, before the density applies (domain trap 4).
+ * and weighted by its own CH4 %, before the density applies (domain trap 4); where the store keeps those
+ * per-interval volumes summed (SQLite), from the sums.
  */
 export const biogasStream = defineStream<Methane>({
   id: 'biogas',
@@ -24,13 +38,21 @@ export const biogasStream = defineStream<Methane>({
   collect: async (q, ctx) => {
     const density = ctx.factors.pick('ch4_density', 'nm3_0c', ctx.date).value;
     const methane = { totalT: 0, flareT: 0 };
+    const add = (counter: string, t: number) => {
+      if (counter === 'biogas_m3') methane.totalT += t;
+      else if (counter === 'flare_m3') methane.flareT += t;
+    };
+    // Where the store sums each interval's normalised methane (SQLite), the sums are the same method
+    // summed first (t = Nm³ CH4 × density / 1000 is linear); only accepted held-out intervals, which the
+    // sums leave out, are read one by one. Elsewhere every interval is read.
+    const summed = q.ch4Nm3 !== undefined;
+    if (q.ch4Nm3) for (const [counter, nm3] of Object.entries(q.ch4Nm3)) add(counter, (Math.max(0, nm3) * density) / 1000);
+    if (summed && !hasAccepted(q.device.id, ctx)) return methane;
     for (const i of await ctx.store.intervals(q.device.id, ctx.piece, { signal: ctx.signal })) {
       if (i.ctx.ch4_pct === undefined) continue;
-      if (i.quality === 'implausible' && ctx.accepted.get(intervalKey(i))?.decision !== 'accept') continue;
-      if (i.counter !== 'biogas_m3' && i.counter !== 'flare_m3') continue;
-      const t = methaneTonnes(normalCubicMetres(i.amount * overlapShare(i, ctx.piece), i.ctx.temp_c, i.ctx.pressure_kpa), i.ctx.ch4_pct, density);
-      if (i.counter === 'biogas_m3') methane.totalT += t;
-      else methane.flareT += t;
+      const accepted = i.quality === 'implausible' && ctx.accepted.get(intervalKey(i))?.decision === 'accept';
+      if (i.quality === 'implausible' ? !accepted : summed) continue;
+      add(i.counter, methaneTonnes(normalCubicMetres(i.amount * overlapShare(i, ctx.piece), i.ctx.temp_c, i.ctx.pressure_kpa), i.ctx.ch4_pct, density));
     }
     return methane;
   },
