@@ -20,12 +20,15 @@ export type HashScheme = 'hmac-sha256' | 'scrypt';
 
 export const CURRENT_SCHEME: HashScheme = 'hmac-sha256';
 
-const SALT_BYTES = 16;
+/** random bytes of a secret (192 bits) and of a hash's salt */
+export const SECRET_BYTES = 24;
+export const SALT_BYTES = 16;
 const MAC_BYTES = 32;
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
-export function generateSecret(): string {
-  return randomBytes(24).toString('base64url');
+/** A new secret; `random` (SECRET_BYTES of them) lets a caller draw many secrets' bytes at once. */
+export function generateSecret(random: Buffer = randomBytes(SECRET_BYTES)): string {
+  return random.toString('base64url');
 }
 
 /** The stored hash's scheme, or null when it is neither form (malformed). */

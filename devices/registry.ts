@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { exclusiveTransaction, type StateDb, type TableSet } from '../lib/state-db.js';
-import { generateSecret, hashSecret, hashSecretNow, needsRehash, verifySecret } from './credentials.js';
+import { generateSecret, hashSecret, hashSecretNow, needsRehash, SALT_BYTES, SECRET_BYTES, verifySecret } from './credentials.js';
 import { KINDS, SECTORS, type Kind, type Sector } from './kinds.js';
 import type { FieldError } from './payload.js';
 import { deviceParamsSchema, type DeviceParams } from './params.js';
@@ -319,8 +319,6 @@ type CacheEntry = { at: number; device: Device | null; hash: string | null };
 /** A row of `devices` as inserted (the disabled columns start empty). */
 type NewRow = Omit<DevicesTable, 'disabled_at' | 'disabled_reason' | 'disabled_by'>;
 
-const SECRET_BYTES = 24;
-const SALT_BYTES = 16;
 /** Rows per INSERT of `registerMany`: 11 columns each, well under SQLite's 32,766 bound parameters. */
 const INSERT_ROWS = 500;
 /** Ids per `IN (…)` look-up. */
@@ -415,7 +413,7 @@ export class DeviceRegistry {
     const pool = randomBytes(inputs.length * (SECRET_BYTES + SALT_BYTES));
     const built = inputs.map((input, i) => {
       const at = i * (SECRET_BYTES + SALT_BYTES);
-      const secret = pool.subarray(at, at + SECRET_BYTES).toString('base64url');
+      const secret = generateSecret(pool.subarray(at, at + SECRET_BYTES));
       return { ...rowOf(input, secret, hashSecretNow(secret, pool.subarray(at + SECRET_BYTES, at + SECRET_BYTES + SALT_BYTES)), created_at, opts.demo ?? false), input };
     });
     const generated = (b: (typeof built)[number]) => b.input.id === undefined;
