@@ -78,7 +78,7 @@ describe.skipIf(!haveChromium)('the operator page', () => {
     expect(await text('who')).toContain('旗津太陽能（op-a）');
     expect(await page().locator('tr[data-device]').count()).toBe(1);
     expect(await row('pv-other').count()).toBe(0);
-    expect(await row('sm-a1').textContent()).toContain('智慧電表');
+    await expect.poll(() => row('sm-a1').textContent()).toContain('智慧電表');
     expect(await row('sm-a1').textContent()).toContain('school-ems');
     // the page's session cookie is HttpOnly: the page's script cannot read it
     expect(await page().evaluate(() => document.cookie)).toBe('');
@@ -204,8 +204,8 @@ describe.skipIf(!haveChromium)('the operator page', () => {
     await page().click('[data-testid="lang-switch"]');
     expect(await page().getAttribute('html', 'lang')).toBe('en');
     expect(await page().title()).toContain('Operators');
-    expect(await text('register')).toContain('Register a device');
-    expect(await row('sm-a1').textContent()).toContain('Smart meter');
+    await expect.poll(() => text('register')).toContain('Register a device');
+    await expect.poll(() => row('sm-a1').textContent()).toContain('Smart meter');
     expect(await page().evaluate(() => localStorage.getItem('netzero.lang'))).toBe('en');
     await page().reload();
     await row('sm-a1').waitFor();
@@ -215,7 +215,7 @@ describe.skipIf(!haveChromium)('the operator page', () => {
     await screenshot(page(), 'operators-en');
     await page().click('[data-testid="lang-switch"]');
     expect(await page().getAttribute('html', 'lang')).toBe('zh-TW');
-    expect(await row('sm-a1').textContent()).toContain('智慧電表');
+    await expect.poll(() => row('sm-a1').textContent()).toContain('智慧電表');
     await page().setViewportSize({ width: 1400, height: 900 });
     await screenshot(page(), 'operators-zh-TW');
     expect(w.problems).toEqual([]);
