@@ -164,7 +164,7 @@ describe('connections', () => {
     const t0 = Date.now();
     const err = await withModbus({ host: '127.0.0.1', port, unitId: 1 }, 5000, (c) => c.readHoldingRegisters(0, 1)).catch((e: unknown) => e);
     expect(failureReason(err)).toBe('connect');
-    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(Date.now() - t0).toBeLessThan(2500); // well before the 5 s timeout
   });
 
   it('stops at once when the service stops (abort)', async () => {
@@ -177,7 +177,7 @@ describe('connections', () => {
       setTimeout(() => ac.abort(), 200);
       const err = await p;
       expect(err).toBeInstanceOf(PollTimeout);
-      expect(Date.now() - t0).toBeLessThan(1000);
+      expect(Date.now() - t0).toBeLessThan(5000); // the abort, not the 30 s timeout
     } finally {
       s.close();
     }
