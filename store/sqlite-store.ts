@@ -6,10 +6,34 @@ import { openPrivateFile } from '../lib/private-file.js';
 import { SqliteReader } from '../lib/sqlite-reader.js';
 import type { StoreMetrics } from './metrics.js';
 import { NO_SEQ, READS } from './sqlite/schema.js';
+import { joinAdjacent, SettledAggregates, settledSplit } from './sqlite/settled-aggregates.js';
 import { WriterThread } from './sqlite/writer-thread.js';
 import { combineSteps, type CrossingInterval } from './steps.js';
 import type { AggregateRow, Interval, IntervalQuality, ReadingRow, ReadingStore, ReadOptions, Window } from './types.js';
 import { WriteHealth } from './write-health.js';
+
+/** The longest a shared read of a window's settled part may run (no asker's budget bounds it). */
+const SETTLED_READ_MS = 120_000;
+
+/** Waits for `p` until `signal` aborts (then rejects with its reason); `p` itself runs on. */
+function untilAborted<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err as Error);
+      },
+    );
+  });
+}
 
 /**
  * The embedded store: SQLite in WAL mode with synchronous=FULL, so a committed transaction survives a
@@ -26,6 +50,11 @@ export class SqliteStore implements ReadingStore {
   private reader?: SqliteReader;
   private events?: StoreEvents;
   private readonly writes: WriteHealth;
+  private readonly settledPieces = new SettledAggregates({
+    generation: async () => Number((await this.read<{ gen: number }>('changeGeneration', [], { mode: 'get' })).gen),
+    changedBefore: async (gen, to) => Number((await this.read<{ changed: number }>('changedBefore', { gen, to }, { mode: 'get' })).changed) === 1,
+    aggregate: (window) => this.aggregateRead(window, { signal: AbortSignal.timeout(SETTLED_READ_MS) }),
+  });
 
   constructor(
     private readonly file: string,
@@ -68,7 +97,21 @@ export class SqliteStore implements ReadingStore {
     return result;
   }
 
+  /**
+   * The window's settled part from memory while nothing in it changed, its last hours read afresh
+   * (store/sqlite/settled-aggregates.ts). The settled read is shared by every asker and finishes for the
+   * next one even when this asker stops waiting.
+   */
   async aggregate(window: Window, opts: ReadOptions = {}): Promise<AggregateRow[]> {
+    const split = settledSplit(window);
+    if (split === null) return this.aggregateRead(window, opts);
+    const settled = this.settledPieces.get({ from: window.from, to: split });
+    settled.catch(() => undefined); // an asker who stopped waiting leaves no unhandled rejection
+    const [earlier, later] = await Promise.all([untilAborted(settled, opts.signal), this.aggregateRead({ from: split, to: window.to }, opts)]);
+    return joinAdjacent(earlier, later);
+  }
+
+  private async aggregateRead(window: Window, opts: ReadOptions = {}): Promise<AggregateRow[]> {
     const rows = await this.read<Array<Omit<AggregateRow, 'kind' | 'sector' | 'quality'> & { kind: string; sector: string; quality: string }>>(
       'aggregate',
       { from: window.from, to: window.to },
@@ -140,6 +183,7 @@ export class SqliteStore implements ReadingStore {
   async settled(): Promise<void> {}
 
   async close(): Promise<void> {
+    this.settledPieces.clear();
     await this.reader?.close();
     this.reader = undefined;
     await this.writer?.close();

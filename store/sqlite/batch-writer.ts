@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ConflictingReading, FlaggedInterval, StoredReading, WriteResult } from '../../ingest/reading.js';
 import { sameValues } from '../same-values.js';
+import { HOUR_MS } from './interval-sums.js';
 import { NO_SEQ } from './schema.js';
 import { SeriesWriter } from './series.js';
 
@@ -26,6 +27,7 @@ export class BatchWriter {
   private readonly insertReading: Database.Statement;
   private readonly storedValues: Database.Statement;
   private readonly series: SeriesWriter;
+  private readonly markChange: Database.Statement;
   private readonly tx: (readings: StoredReading[]) => BatchOutcome;
 
   constructor(db: Database.Database) {
@@ -35,6 +37,10 @@ export class BatchWriter {
     );
     this.storedValues = db.prepare('SELECT fields, extras FROM readings WHERE device = ? AND ts = ? AND seq = ?');
     this.series = new SeriesWriter(db);
+    this.markChange = db.prepare(
+      `INSERT INTO interval_changes (hour, gen) VALUES (?, (SELECT COALESCE(MAX(gen), 0) + 1 FROM interval_changes))
+       ON CONFLICT (hour) DO UPDATE SET gen = excluded.gen`,
+    );
     this.tx = db.transaction((readings: StoredReading[]) => this.applyAll(readings));
   }
 
@@ -68,6 +74,9 @@ export class BatchWriter {
       inserted++;
       this.series.add(r, seq, flagged);
     }
+    // what aggregates kept in memory check before they are answered again (store/sqlite/settled-aggregates.ts)
+    const earliest = this.series.takeEarliestChange();
+    if (earliest !== null) this.markChange.run(Math.floor(earliest / HOUR_MS));
     return { result: { inserted, duplicates }, flagged: [...flagged.values()], conflicts };
   }
 }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { AGGREGATE_BY_SUMS, installIntervalSums } from './interval-sums.js';
+import { AGGREGATE_BY_SUMS, HOUR_MS, installIntervalSums } from './interval-sums.js';
 
 /** `seq` is part of the primary keys; SQLite treats NULLs as distinct, so "no seq" is stored as -1. */
 export const NO_SEQ = -1;
@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS intervals (
 );
 CREATE INDEX IF NOT EXISTS intervals_by_end ON intervals (t1);
 CREATE INDEX IF NOT EXISTS readings_by_receipt ON readings (received_at);
+CREATE TABLE IF NOT EXISTS interval_changes (hour INTEGER PRIMARY KEY, gen INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS interval_changes_by_gen ON interval_changes (gen);
 `;
 
 /** Columns added since the first version: a data dir written before gets them at start (its points' state is then computed as they are next used). */
@@ -65,6 +67,10 @@ export const READS = {
   // a window's interval amounts from the hourly and daily sums and the few intervals at its edges
   // (store/sqlite/interval-sums.ts); the same numbers as summing every interval (test/unit/interval-sums.test.ts)
   aggregate: AGGREGATE_BY_SUMS,
+  // the change marks of store/sqlite/settled-aggregates.ts: the last generation, and whether one after
+  // @gen marked an hour starting before @to
+  changeGeneration: 'SELECT COALESCE(MAX(gen), 0) AS gen FROM interval_changes',
+  changedBefore: `SELECT EXISTS (SELECT 1 FROM interval_changes WHERE gen > @gen AND hour * ${HOUR_MS} < @to) AS changed`,
   // Steps of @step ms from @from (aggregateSteps): intervals lying inside one step are summed per step by
   // SQLite; the few that cross a step edge or the window's edges come back one by one (store/steps.ts).
   stepsInside: `SELECT device, counter, kind, site, sector, quality,

@@ -36,6 +36,8 @@ const after = (ts: number, seq: number, p: PointRow): boolean => ts > p.ts || (t
 export class SeriesWriter {
   private readonly stmts;
   private tails = new Map<string, PointRow>();
+  /** the earliest start of an interval written (or replaced) since `takeEarliestChange` */
+  private earliest = Infinity;
 
   constructor(db: Database.Database) {
     this.stmts = {
@@ -82,9 +84,21 @@ export class SeriesWriter {
     }
   }
 
+  /**
+   * The earliest start of the intervals written since the last call, or null: an interval replaced always
+   * starts at or after the start of one written in its place (a late point splits it, and what follows a
+   * changed point starts at that point), so no interval before this time changed.
+   */
+  takeEarliestChange(): number | null {
+    const t = this.earliest;
+    this.earliest = Infinity;
+    return t === Infinity ? null : t;
+  }
+
   /** Drops the series' last points kept in memory (after a rollback they may not be in the database). */
   forget(): void {
     this.tails = new Map();
+    this.earliest = Infinity;
   }
 
   private remember(key: string, p: PointRow, state: SeriesState): void {
@@ -113,6 +127,7 @@ export class SeriesWriter {
 
   private interval(r: StoredReading, counter: string, rule: CounterRule, a: PointRow, aState: SeriesState, b: PointRow, flagged: Map<string, FlaggedInterval>): SeriesState {
     const step = nextStep(a, aState, b, rule);
+    if (a.ts < this.earliest) this.earliest = a.ts;
     this.stmts.upsertInterval.run(
       r.device, counter, a.ts, a.seq, b.ts, b.seq, a.value, b.value, step.amount, step.quality, r.kind, r.site, r.sector,
       JSON.stringify(meanContext(JSON.parse(a.ctx) as Record<string, number>, JSON.parse(b.ctx) as Record<string, number>)), step.reason,
