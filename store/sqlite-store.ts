@@ -103,7 +103,7 @@ export class SqliteStore implements ReadingStore {
    * next one even when this asker stops waiting.
    */
   async aggregate(window: Window, opts: ReadOptions = {}): Promise<AggregateRow[]> {
-    const split = settledSplit(window);
+    const split = settledSplit(window, Date.now());
     if (split === null) return this.aggregateRead(window, opts);
     const settled = this.settledPieces.get({ from: window.from, to: split });
     settled.catch(() => undefined); // an asker who stopped waiting leaves no unhandled rejection

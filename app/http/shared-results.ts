@@ -3,24 +3,70 @@
  * same key within `ttlMs` (or while it runs) gets that result. Every open office page reads the same
  * series again each time the live summary changes; without this, N pages cost N store scans a second
  * and crowd out each other's query budget. Failures are not kept. At most `maxEntries` keys are held.
+ *
+ * With `staleMs`, a result older than `ttlMs` but younger than `staleMs` is still answered at once while
+ * one new computation runs behind it (which later askers then get): a figure that takes a second to
+ * compute is never waited for by a steady stream of askers. Without it, an expired result is computed
+ * again while the askers wait.
  */
 export class SharedResults<T> {
-  private readonly entries = new Map<string, { at: number; value: Promise<T> }>();
+  private readonly entries = new Map<string, Entry<T>>();
 
-  constructor(private readonly opts: { ttlMs: number; maxEntries: number; now?: () => number }) {}
+  constructor(private readonly opts: { ttlMs: number; maxEntries: number; staleMs?: number; now?: () => number }) {}
 
   get(key: string, compute: () => Promise<T>): Promise<T> {
-    const now = (this.opts.now ?? Date.now)();
+    const now = this.now();
     const hit = this.entries.get(key);
     if (hit && now - hit.at < this.opts.ttlMs) return hit.value;
-    for (const [k, e] of this.entries) if (now - e.at >= this.opts.ttlMs) this.entries.delete(k);
-    if (this.entries.size >= this.opts.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    const value = compute();
-    const entry = { at: now, value };
-    this.entries.set(key, entry);
-    value.catch(() => {
-      if (this.entries.get(key) === entry) this.entries.delete(key);
-    });
-    return value;
+    if (hit && hit.done && now - hit.at < (this.opts.staleMs ?? 0)) {
+      if (!hit.refreshing) this.refresh(key, hit, compute);
+      return hit.value;
+    }
+    return this.start(key, compute, now).value;
   }
+
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
+  private start(key: string, compute: () => Promise<T>, now: number): Entry<T> {
+    const keep = Math.max(this.opts.ttlMs, this.opts.staleMs ?? 0);
+    for (const [k, e] of this.entries) if (now - e.at >= keep && !e.refreshing) this.entries.delete(k);
+    if (this.entries.size >= this.opts.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    const entry: Entry<T> = { at: now, value: compute(), done: false, refreshing: false };
+    this.entries.set(key, entry);
+    entry.value.then(
+      () => (entry.done = true),
+      () => {
+        if (this.entries.get(key) === entry) this.entries.delete(key);
+      },
+    );
+    return entry;
+  }
+
+  /** Computes `hit`'s key again behind it; the new result replaces it when it comes, a failure leaves it. */
+  private refresh(key: string, hit: Entry<T>, compute: () => Promise<T>): void {
+    hit.refreshing = true;
+    const at = this.now();
+    const value = compute();
+    value.then(
+      () => {
+        hit.refreshing = false;
+        if (this.entries.get(key) === hit) this.entries.set(key, { at, value, done: true, refreshing: false });
+      },
+      () => {
+        hit.refreshing = false;
+      },
+    );
+  }
+}
+
+interface Entry<T> {
+  /** when its computation started: the age of what it answers */
+  at: number;
+  value: Promise<T>;
+  /** its computation succeeded */
+  done: boolean;
+  /** a new computation of its key runs behind it */
+  refreshing: boolean;
 }

@@ -5,7 +5,7 @@ import { HOUR_MS } from './interval-sums.js';
  * Aggregates of the settled part of a window, kept between requests (store/README.md, "Settled
  * aggregates"). A window is read as two adjacent pieces: [from, split), which live readings no longer
  * reach, and [split, to), read afresh each time; `split` is the hour edge at least `FRESH_MS` before
- * `to`. Every office page asking for "this month so far" shares the first piece for an hour, and a month
+ * `to` (or before now, for a window that ends later). Every office page asking for "this month so far" shares the first piece for an hour, and a month
  * of a city's fleet costs a read of the last hours instead of the whole month.
  *
  * The first piece is only answered from memory while no committed write since has touched an interval
@@ -21,9 +21,12 @@ export const FRESH_MS = 2 * HOUR_MS;
 const MAX_ENTRIES = 32;
 const MAX_ROWS = 1_000_000;
 
-/** The edge between the settled piece and the fresh one, or null when the window is too short to split. */
-export function settledSplit(window: Window): number | null {
-  const split = Math.floor((window.to - FRESH_MS) / HOUR_MS) * HOUR_MS;
+/**
+ * The edge between the settled piece and the fresh one, or null when the window is too short to split:
+ * the hour edge at least `FRESH_MS` before the window's end, or before `now` for a window ending later.
+ */
+export function settledSplit(window: Window, now: number): number | null {
+  const split = Math.floor((Math.min(window.to, now) - FRESH_MS) / HOUR_MS) * HOUR_MS;
   return split > window.from ? split : null;
 }
 

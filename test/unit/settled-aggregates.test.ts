@@ -107,10 +107,15 @@ describe('joinAdjacent: two adjacent windows give the aggregate of both', () => 
 
 describe('settledSplit', () => {
   it('is the hour edge at least two hours before the end, when the window starts before it', () => {
-    expect(settledSplit({ from: T0, to: T0 + 10 * H + 5 * MIN })).toBe(T0 + 8 * H);
-    expect(settledSplit({ from: T0, to: T0 + 10 * H })).toBe(T0 + 8 * H);
-    expect(settledSplit({ from: T0 + 8 * H, to: T0 + 10 * H + 59 * MIN })).toBeNull();
-    expect(settledSplit({ from: T0 + 7 * H + 59 * MIN, to: T0 + 10 * H })).toBe(T0 + 8 * H);
+    const later = T0 + 100 * H;
+    expect(settledSplit({ from: T0, to: T0 + 10 * H + 5 * MIN }, later)).toBe(T0 + 8 * H);
+    expect(settledSplit({ from: T0, to: T0 + 10 * H }, later)).toBe(T0 + 8 * H);
+    expect(settledSplit({ from: T0 + 8 * H, to: T0 + 10 * H + 59 * MIN }, later)).toBeNull();
+    expect(settledSplit({ from: T0 + 7 * H + 59 * MIN, to: T0 + 10 * H }, later)).toBe(T0 + 8 * H);
+  });
+
+  it('for a window ending after now (this month as a whole), two hours before now', () => {
+    expect(settledSplit({ from: T0, to: T0 + 30 * 24 * H }, T0 + 10 * H + 30 * MIN)).toBe(T0 + 8 * H);
   });
 });
 

@@ -33,4 +33,39 @@ describe('SharedResults: one computation for identical requests', () => {
     expect(await shared.get('b', work)).toBe(2);
     expect(await shared.get('a', work)).toBe(4);
   });
+
+  it('with staleMs: an expired result is answered at once while one new computation runs, and its result is answered next', async () => {
+    let clock = 0;
+    let computed = 0;
+    const gates: Array<() => void> = [];
+    const work = () => new Promise<number>((resolve) => gates.push(() => resolve(++computed)));
+    const shared = new SharedResults<number>({ ttlMs: 2_000, staleMs: 30_000, maxEntries: 10, now: () => clock });
+    const first = shared.get('m', work);
+    gates.shift()!();
+    expect(await first).toBe(1);
+    clock = 5_000; // expired, not too old: the old figure now, one computation behind it
+    expect(await shared.get('m', work)).toBe(1);
+    expect(await shared.get('m', work)).toBe(1);
+    expect(gates).toHaveLength(1);
+    gates.shift()!();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await shared.get('m', work)).toBe(2); // started at 5,000: fresh until 7,000
+    clock = 40_000; // older than staleMs: computed again while the askers wait
+    const waited = shared.get('m', work);
+    expect(gates).toHaveLength(1);
+    gates.shift()!();
+    expect(await waited).toBe(3);
+  });
+
+  it('with staleMs: a failed computation behind it leaves the old result in place', async () => {
+    let clock = 0;
+    const shared = new SharedResults<string>({ ttlMs: 1_000, staleMs: 10_000, maxEntries: 10, now: () => clock });
+    expect(await shared.get('k', () => Promise.resolve('old'))).toBe('old');
+    clock = 2_000;
+    expect(await shared.get('k', () => Promise.reject(new Error('over budget')))).toBe('old');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await shared.get('k', () => Promise.resolve('new'))).toBe('old'); // a new computation starts behind it
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await shared.get('k', () => Promise.resolve('newer'))).toBe('new');
+  });
 });
