@@ -71,3 +71,34 @@ describe('the registry cache', () => {
     expect(reads).toHaveBeenCalledTimes(3);
   });
 });
+
+describe('the registry\'s device list', () => {
+  it('is read once while nothing changes, and again after a write through any registry on the connection or by another connection', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netzero-registry-cache-'));
+    db = await openServiceState(dir);
+    other = await openServiceState(dir);
+    const registry = new DeviceRegistry(db);
+    await registry.register({ id: 'sm-1', kind: 'smart_meter', site: 's', sector: 'industry' });
+    const reads = vi.spyOn(registry as unknown as { readList: () => Promise<unknown> }, 'readList');
+    const ids = async () => (await registry.list()).map((d) => d.id);
+
+    expect(await ids()).toEqual(['sm-1']);
+    expect(await ids()).toEqual(['sm-1']);
+    expect(reads).toHaveBeenCalledTimes(1);
+    // a caller changing the array it got changes nothing kept
+    (await registry.list()).pop();
+    expect(await ids()).toEqual(['sm-1']);
+    expect(reads).toHaveBeenCalledTimes(1);
+
+    // through this registry, through another registry on the same connection, through another connection (a CLI)
+    await registry.register({ id: 'sm-2', kind: 'smart_meter', site: 's', sector: 'industry' });
+    expect(await ids()).toEqual(['sm-1', 'sm-2']);
+    await new DeviceRegistry(db).setDisabled('sm-1', { reason: 'meter removed', by: 'office' });
+    expect((await registry.list())[0]!.disabled?.reason).toBe('meter removed');
+    await new DeviceRegistry(other).registerMany([{ id: 'sm-3', kind: 'smart_meter', site: 's', sector: 'industry' }]);
+    expect(await ids()).toEqual(['sm-1', 'sm-2', 'sm-3']);
+    expect(reads).toHaveBeenCalledTimes(4);
+    expect(await ids()).toEqual(['sm-1', 'sm-2', 'sm-3']);
+    expect(reads).toHaveBeenCalledTimes(4);
+  });
+});
