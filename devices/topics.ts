@@ -18,10 +18,21 @@ export interface ParsedTopic {
   channel: Channel;
 }
 
+const ROOT_PREFIX = `${TOPIC_ROOT}/`;
+
+/**
+ * `netzero/v1/{site}/{device}/{channel}`: exactly five levels (a level may be empty), or null. Read with
+ * `indexOf` rather than `split` (no array and no joined string per message: the broker and ingest each
+ * read the topic of every publish); test/unit/topics.test.ts checks it against the split.
+ */
 export function parseTopic(topic: string): ParsedTopic | null {
-  const parts = topic.split('/');
-  if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT) return null;
-  const [, , site, device, channel] = parts as [string, string, string, string, string];
+  if (!topic.startsWith(ROOT_PREFIX)) return null;
+  const siteAt = ROOT_PREFIX.length;
+  const deviceSlash = topic.indexOf('/', siteAt);
+  if (deviceSlash < 0) return null;
+  const channelSlash = topic.indexOf('/', deviceSlash + 1);
+  if (channelSlash < 0 || topic.indexOf('/', channelSlash + 1) >= 0) return null;
+  const channel = topic.slice(channelSlash + 1);
   if (channel !== 'telemetry' && channel !== 'status' && channel !== 'errors') return null;
-  return { site, device, channel };
+  return { site: topic.slice(siteAt, deviceSlash), device: topic.slice(deviceSlash + 1, channelSlash), channel };
 }
