@@ -76,7 +76,7 @@ export class DeviceActivity {
     const { c, i } = this.slot(device);
     c.accepted[i]! += n;
     c.lastSeen = this.now();
-    if (latest && (!c.last || latest.ts >= c.last.ts)) c.last = { ...latest, receivedAt: this.now() };
+    if (latest && (!c.last || latest.ts >= c.last.ts)) c.last = { ts: latest.ts, seq: latest.seq, values: latest.values, receivedAt: this.now() };
   }
 
   /** Whether the device's latest reading is unknown here and the store has not been asked for it yet. */

@@ -74,7 +74,9 @@ export class IngestPipeline {
       await this.reject(msg, null, receivedAt, [{ field: 'topic', reason: `is not netzero/v1/{site}/{device}/telemetry` }], 'topic');
       return { accepted: 0, rejected: 1 };
     }
-    const device = msg.device ?? (await this.deps.registry.get(t.device));
+    // getNow: no promise to await when the registry has the device cached (nearly every message)
+    let device = msg.device ?? this.deps.registry.getNow(t.device);
+    if (device instanceof Promise) device = await device;
     if (!device || device.role !== 'device' || !device.kind || !device.sector) {
       await this.reject(msg, t.device, receivedAt, [{ field: 'topic', reason: `device "${t.device}" is not registered` }], 'unknown_device');
       return { accepted: 0, rejected: 1 };
@@ -84,7 +86,9 @@ export class IngestPipeline {
       return { accepted: 0, rejected: 1 };
     }
     // The broker's device was read at login; a device disabled since then is refused here, whatever the source.
-    const disabled = (msg.device ? (await this.deps.registry.get(device.id))?.disabled : device.disabled) ?? null;
+    let current = msg.device ? this.deps.registry.getNow(device.id) : device;
+    if (current instanceof Promise) current = await current;
+    const disabled = current?.disabled ?? null;
     if (disabled) {
       const reason = `device disabled since ${disabled.at} by ${disabled.by}: ${disabled.reason}; its readings are refused until it is enabled again`;
       await this.reject(msg, device.id, receivedAt, [{ field: 'device', reason }], 'disabled');
@@ -115,23 +119,22 @@ export class IngestPipeline {
       extras: r.extras,
       receivedAt: receivedAt.getTime(),
     }));
-    const [outcome] = await Promise.all([
-      this.deps.committer.submit(stored),
-      parsed.rejections.length > 0 ? this.rejectReadings(msg, device, receivedAt, parsed.rejections, stored.length) : undefined,
-    ]);
+    const committed = this.deps.committer.submit(stored);
+    const [outcome] = parsed.rejections.length > 0 ? await Promise.all([committed, this.rejectReadings(msg, device, receivedAt, parsed.rejections, stored.length)]) : [await committed];
     if (outcome.refused.length > 0) await this.refusedByStore(msg, device, receivedAt, stored, outcome.refused);
-    this.count(device.id, stored, new Set(outcome.refused.map((r) => r.index)), parsed.rejections.length);
+    this.count(device.id, stored, outcome.refused.length > 0 ? new Set(outcome.refused.map((r) => r.index)) : NONE_REFUSED, parsed.rejections.length);
     return { accepted: stored.length - outcome.refused.length, rejected: parsed.rejections.length + outcome.refused.length, rejections: rejectionsOf(parsed, outcome.refused) };
   }
 
   /** Adds what happened to the device's counts (accepted, rejected, its latest reading) for the operator view. */
-  private count(device: string, stored: StoredReading[], refused: Set<number>, rejected: number): void {
+  private count(device: string, stored: StoredReading[], refused: ReadonlySet<number>, rejected: number): void {
     const activity = this.deps.activity;
     if (!activity) return;
     let latest: StoredReading | undefined;
-    stored.forEach((r, i) => {
+    for (let i = 0; i < stored.length; i++) {
+      const r = stored[i]!;
       if (!refused.has(i) && (!latest || r.ts >= latest.ts)) latest = r;
-    });
+    }
     if (rejected + refused.size > 0) activity.rejected(device, rejected + refused.size);
     if (latest) activity.accepted(device, stored.length - refused.size, { ts: latest.ts, seq: latest.seq, values: { ...latest.fields, ...latest.extras } });
   }
@@ -187,6 +190,9 @@ export class IngestPipeline {
     }
   }
 }
+
+/** What `count` is told when the store refused nothing (nearly always): no set made per message. */
+const NONE_REFUSED: ReadonlySet<number> = new Set();
 
 /** A low-cardinality label for the rejected metric: the first error's kind of problem. */
 function reasonLabel(errors: FieldError[]): string {

@@ -36,7 +36,8 @@ export class EmbeddedSource implements IngestSource {
   }
 
   private take(msg: AuthorizedTelemetry): Promise<unknown> {
-    const work = this.deps.pipeline.accept({ ...msg, source: 'embedded', mayWait: true });
+    // the fields named, not `...msg`: the spread of every message was a measurable part of its cost
+    const work = this.deps.pipeline.accept({ topic: msg.topic, payload: msg.payload, device: msg.device, source: 'embedded', mayWait: true });
     this.inFlight.add(work);
     const forget = () => this.inFlight.delete(work);
     work.then(forget, forget);
