@@ -182,13 +182,13 @@ describe('subscriptions and status', () => {
     expect(granted[0]!.qos).toBe(1);
     // The Last Will may reach this viewer live or as the retained message, in either order with the older
     // retained "online" (aedes reads retained messages while the subscription is being made): wait for it...
-    await waitFor('the Last Will at the viewer', () => statuses.includes('offline'), 5000);
+    await waitFor('the Last Will at the viewer', () => statuses.includes('offline'), 20_000);
     // ...then a subscriber arriving afterwards gets "offline" as the retained status.
     const late = await connect({ username: viewer.id, password: viewer.secret, clientId: `${viewer.id}-late` });
     const retained: Array<{ text: string; retain: boolean }> = [];
     late.on('message', (t, p, packet) => t === statusTopic && retained.push({ text: p.toString(), retain: packet.retain }));
     await late.subscribeAsync(statusTopic, { qos: 1 });
-    await waitFor('the retained status at a later subscriber', () => retained[0], 5000);
+    await waitFor('the retained status at a later subscriber', () => retained[0], 20_000);
     expect(retained).toEqual([{ text: 'offline', retain: true }]);
     await late.endAsync();
 

@@ -83,6 +83,10 @@ async function fullDiskRoundTrip(env: Record<string, string>, sizeMb: number, ex
   const dev = await registerDevice(svc, { kind: 'pv_inverter', site: 'disk', sector: 'industry' });
   c = await mqtt.connectAsync(`mqtt://127.0.0.1:${svc.ports.mqtt}`, { username: dev.id, password: dev.secret, clientId: dev.id, clean: false, reconnectPeriod: 300 });
   await c.publishAsync(dev.topic, JSON.stringify({ ts: T0, seq: 1, energy_kwh: 1 }), { qos: 1 });
+  if (env.INFLUX_URL) {
+    // InfluxDB counts as reachable once it has answered a write: the first reading drained, before the disk fills
+    await waitFor('the first reading drained to InfluxDB', async () => ((await (await fetch(`${svc!.base}/healthz`)).json()) as Health).influx_reachable === true, 30_000);
+  }
 
   const filler = fill(dataDir);
   // Readings large enough that the store must grow its files; the PUBACK does not come while the disk is full.
