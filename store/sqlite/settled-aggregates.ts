@@ -17,9 +17,9 @@ import { HOUR_MS } from './interval-sums.js';
 /** How far back from a window's end live readings still change intervals: a device reporting up to every hour. */
 export const FRESH_MS = 2 * HOUR_MS;
 
-/** Settled pieces kept at most, and the rows they hold at most (about 200 bytes each). */
+/** Settled pieces kept at most, and the rows they hold at most (a few hundred bytes each: a month of 10,000 devices is about 15,000 rows). */
 const MAX_ENTRIES = 32;
-const MAX_ROWS = 1_000_000;
+const MAX_ROWS = 300_000;
 
 /**
  * The edge between the settled piece and the fresh one, or null when the window is too short to split:
