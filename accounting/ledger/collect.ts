@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DateTime } from 'luxon';
 import type { Device } from '../../devices/registry.js';
 import { emptyQualityCounts } from '../../store/intervals.js';
@@ -36,7 +37,9 @@ export async function collectQuantities(
 ): Promise<DeviceQuantities[]> {
   const byDevice = new Map<string, DeviceQuantities>();
   const { signal } = opts;
+  let n = 0;
   for (const r of opts.aggregate ?? (await store.aggregate(piece, { signal }))) {
+    if (++n % ROWS_PER_TURN === 0) await nextTurn(); // a city's month is tens of thousands of rows: let ingest in
     const device = devices.get(r.device);
     if (!device) continue;
     let q = byDevice.get(r.device);
@@ -88,6 +91,9 @@ export async function collectQuantities(
   await Promise.all(Array.from({ length: Math.min(COLLECT_AT_ONCE, collecting.length) }, worker));
   return [...byDevice.values()];
 }
+
+/** Aggregate rows gathered between two turns of the event loop. */
+const ROWS_PER_TURN = 5_000;
 
 /** Devices whose stream collects more than their totals, read at once at most (the SQLite store has two readers). */
 const COLLECT_AT_ONCE = 4;

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DateTime } from 'luxon';
 import { SECTORS, type Sector } from '../../devices/kinds.js';
 import type { Device, DeviceRegistry } from '../../devices/registry.js';
@@ -6,7 +7,7 @@ import type { FactorRegistry } from '../factors/registry.js';
 import { isoInZone, splitByMonth } from '../periods.js';
 import { STREAM_IDS, type StreamId } from '../streams/ids.js';
 import type { ReviewDecisions } from '../review/decisions.js';
-import type { MeasureInfo } from '../streams/stream.js';
+import type { DeviceQuantities, MeasureInfo } from '../streams/stream.js';
 import { figuresOf, totalRows } from '../totals.js';
 import { collectQuantities } from './collect.js';
 import { deviceRow, type LedgerRow } from './device-row.js';
@@ -44,6 +45,19 @@ export interface LedgerOptions {
   gwpSet: string;
   /** the review queue's decisions: accepted held-out intervals count */
   reviews?: ReviewDecisions;
+}
+
+/** Device rows computed between two turns of the event loop. */
+const DEVICES_PER_TURN = 1_000;
+
+/** Each device's ledger row; a city's 10,000 devices let the event loop turn between every thousand. */
+async function deviceRows(quantities: readonly DeviceQuantities[], ctx: Parameters<typeof deviceRow>[1]): Promise<LedgerRow[]> {
+  const rows: LedgerRow[] = [];
+  for (const [n, q] of quantities.entries()) {
+    if (n > 0 && n % DEVICES_PER_TURN === 0) await nextTurn();
+    rows.push(deviceRow(q, ctx));
+  }
+  return rows;
 }
 
 /**
@@ -86,7 +100,7 @@ export class Ledger {
       });
       const date = DateTime.fromMillis(piece.from, { zone: this.opts.tz }).toISODate()!;
       const ctx = { year: piece.year, date, factors, gwpSet: this.opts.gwpSet, measures: this.opts.measures };
-      out.push({ month: piece.month, year: piece.year, window: { from: piece.from, to: piece.to }, rows: quantities.map((q) => deviceRow(q, ctx)).sort((a, b) => a.device.localeCompare(b.device)) });
+      out.push({ month: piece.month, year: piece.year, window: { from: piece.from, to: piece.to }, rows: (await deviceRows(quantities, ctx)).sort((a, b) => a.device.localeCompare(b.device)) });
     }
     return out;
   }
@@ -123,7 +137,7 @@ export class Ledger {
       });
       const date = DateTime.fromMillis(piece.from, { zone: this.opts.tz }).toISODate()!;
       const ctx = { year: piece.year, date, factors, gwpSet: this.opts.gwpSet, measures: this.opts.measures };
-      out.push({ month: piece.month, year: piece.year, window: { from: piece.from, to: piece.to }, rows: quantities.map((q) => deviceRow(q, ctx)).sort((a, b) => a.device.localeCompare(b.device)) });
+      out.push({ month: piece.month, year: piece.year, window: { from: piece.from, to: piece.to }, rows: (await deviceRows(quantities, ctx)).sort((a, b) => a.device.localeCompare(b.device)) });
     }
     return out;
   }

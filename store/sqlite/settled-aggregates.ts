@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AggregateRow, Window } from '../types.js';
 import { HOUR_MS } from './interval-sums.js';
 
@@ -32,24 +33,29 @@ export function settledSplit(window: Window, now: number): number | null {
 
 const keyOf = (r: AggregateRow) => `${r.device}\u0000${r.counter}\u0000${r.kind}\u0000${r.site}\u0000${r.sector}\u0000${r.quality}`;
 
+/** Rows joined between two turns of the event loop: a city's month is tens of thousands of rows. */
+const ROWS_PER_TURN = 5_000;
+
 /**
  * The aggregate of [a.from, b.to) from those of two adjacent windows, as one query over the whole window
  * would give it: amounts, methane and covered time add up; an interval running on from the first window
  * into the second (`continuing` of the first) is counted once, and what runs on past the end is the
- * second's `continuing`.
+ * second's `continuing`. `earlier` is left as it is (it is kept for the next asker); `later`'s rows are
+ * reused. Lets the event loop turn every few thousand rows.
  */
-export function joinAdjacent(earlier: readonly AggregateRow[], later: readonly AggregateRow[]): AggregateRow[] {
+export async function joinAdjacent(earlier: readonly AggregateRow[], later: AggregateRow[]): Promise<AggregateRow[]> {
   const out = new Map<string, AggregateRow>();
-  for (const r of earlier) out.set(keyOf(r), { ...r, intervals: r.intervals - r.continuing, continuing: 0 });
-  for (const r of later) {
+  for (const r of later) out.set(keyOf(r), r);
+  let n = 0;
+  for (const r of earlier) {
+    if (++n % ROWS_PER_TURN === 0) await nextTurn();
     const key = keyOf(r);
     const e = out.get(key);
     if (!e) {
-      out.set(key, { ...r });
+      out.set(key, { ...r, intervals: r.intervals - r.continuing, continuing: 0 });
       continue;
     }
-    e.intervals += r.intervals;
-    e.continuing = r.continuing;
+    e.intervals += r.intervals - r.continuing;
     e.covered_ms += r.covered_ms;
     e.amount += r.amount;
     if (e.ch4_nm3 !== undefined || r.ch4_nm3 !== undefined) e.ch4_nm3 = (e.ch4_nm3 ?? 0) + (r.ch4_nm3 ?? 0);
