@@ -17,8 +17,17 @@ export class LiveSummary {
   private lastKey = '';
   private busy = false;
   private notBefore = 0;
+  private pushes = 0;
 
   constructor(private readonly deps: Pick<HttpDeps, 'accounts' | 'timeZone' | 'log'>) {}
+
+  /**
+   * How many changed summaries have been pushed: a result computed before the last push may miss what it
+   * announced, so the office routes share results only within one version.
+   */
+  get version(): number {
+    return this.pushes;
+  }
 
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
@@ -45,6 +54,7 @@ export class LiveSummary {
       if (key !== this.lastKey || !this.last) {
         this.lastKey = key;
         this.last = s;
+        this.pushes++;
         for (const l of this.listeners) l(s);
       }
     } catch (err) {
