@@ -245,7 +245,9 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     if (window.to - window.from > maxMs) {
       return reply.code(400).send({ error: 'invalid query', issues: [{ field: 'from', reason: `the period is longer than ${deps.limits.maxSummaryDays} days; ask for a shorter one (monthly rollups hold the months before)` }] });
     }
-    return summaries.get(`${q.data.from ?? 'month-start'}|${q.data.to ?? 'now'}`, () => budget.run((signal) => deps.accounts.ledger.summary(window, { signal })));
+    const { value, at } = await summaries.getWithTime(`${q.data.from ?? 'month-start'}|${q.data.to ?? 'now'}`, () => budget.run((signal) => deps.accounts.ledger.summary(window, { signal })));
+    // how old the answer is, s (RFC 9111): a shared or earlier result, computed behind the next one
+    return reply.header('Age', String(Math.max(0, Math.floor((Date.now() - at) / 1000)))).send(value);
   });
 
   const monthQuery = z.object({

@@ -15,14 +15,24 @@ export class SharedResults<T> {
   constructor(private readonly opts: { ttlMs: number; maxEntries: number; staleMs?: number; now?: () => number }) {}
 
   get(key: string, compute: () => Promise<T>): Promise<T> {
+    return this.entry(key, compute).value;
+  }
+
+  /** `get`, with when the answer's computation started (an HTTP `Age` is the time since). */
+  async getWithTime(key: string, compute: () => Promise<T>): Promise<{ value: T; at: number }> {
+    const e = this.entry(key, compute);
+    return { value: await e.value, at: e.at };
+  }
+
+  private entry(key: string, compute: () => Promise<T>): Entry<T> {
     const now = this.now();
     const hit = this.entries.get(key);
-    if (hit && now - hit.at < this.opts.ttlMs) return hit.value;
+    if (hit && now - hit.at < this.opts.ttlMs) return hit;
     if (hit && hit.done && now - hit.at < (this.opts.staleMs ?? 0)) {
       if (!hit.refreshing) this.refresh(key, hit, compute);
-      return hit.value;
+      return hit;
     }
-    return this.start(key, compute, now).value;
+    return this.start(key, compute, now);
   }
 
   private now(): number {

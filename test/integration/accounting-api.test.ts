@@ -236,4 +236,15 @@ describe('times in queries', () => {
     const leap = await svc.api('GET', `/api/summary?from=${encodeURIComponent('2024-02-29T00:00:00+08:00')}&to=${encodeURIComponent('2024-03-01T00:00:00+08:00')}`, undefined, null);
     expect(leap.status).toBe(200);
   });
+
+  it('says how old a summary is (Age, s): the same question within seconds shares one computation', async () => {
+    const url = `${svc.base}/api/summary?from=${at(2, 0)}&to=${at(3, 0) - 1}`; // a window no other test asked for
+    const first = await fetch(url);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('age')).toBe('0');
+    await new Promise((r) => setTimeout(r, 1_100));
+    const again = await fetch(url);
+    expect(Number(again.headers.get('age'))).toBeGreaterThanOrEqual(1);
+    expect(await again.json()).toEqual(await first.json());
+  });
 });

@@ -50,6 +50,7 @@ describe('SharedResults: one computation for identical requests', () => {
     gates.shift()!();
     await new Promise((r) => setTimeout(r, 0));
     expect(await shared.get('m', work)).toBe(2); // started at 5,000: fresh until 7,000
+    expect(await shared.getWithTime('m', work)).toEqual({ value: 2, at: 5_000 });
     clock = 40_000; // older than staleMs: computed again while the askers wait
     const waited = shared.get('m', work);
     expect(gates).toHaveLength(1);
