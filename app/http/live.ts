@@ -17,16 +17,16 @@ export class LiveSummary {
   private lastKey = '';
   private busy = false;
   private notBefore = 0;
-  private pushes = 0;
+  private lastPush = 0;
 
   constructor(private readonly deps: Pick<HttpDeps, 'accounts' | 'timeZone' | 'log'>) {}
 
   /**
-   * How many changed summaries have been pushed: a result computed before the last push may miss what it
-   * announced, so the office routes share results only within one version.
+   * When the last changed summary was pushed (epoch ms, 0 before the first): a result computed before it
+   * may miss what it announced, so the office routes answer none that started earlier.
    */
-  get version(): number {
-    return this.pushes;
+  get pushedAt(): number {
+    return this.lastPush;
   }
 
   subscribe(listener: Listener): () => void {
@@ -54,7 +54,7 @@ export class LiveSummary {
       if (key !== this.lastKey || !this.last) {
         this.lastKey = key;
         this.last = s;
-        this.pushes++;
+        this.lastPush = Date.now();
         for (const l of this.listeners) l(s);
       }
     } catch (err) {

@@ -21,8 +21,8 @@ export interface OfficeRouteDeps {
   timeZone: string;
   /** the longest window answered, days (`NETZERO_SUMMARY_MAX_DAYS`, as for /api/summary) */
   maxDays: number;
-  /** the live summary's version (`LiveSummary.version`): shared results are kept within one */
-  liveVersion?: () => number;
+  /** when the live summary last pushed a change (`LiveSummary.pushedAt`): no shared result from before is answered */
+  livePushedAt?: () => number;
 }
 
 /** Daily buckets answered at most: a year and a month (a longer period is asked by month). */
@@ -54,11 +54,12 @@ export function registerOfficeRoutes(app: FastifyInstance, deps: OfficeRouteDeps
 
   // The trend and the drill-down read the same rows; open pages ask again on every live change. A page
   // reloading after a push must not get rows computed before it (they may miss what the push announced),
-  // so results are shared within one version of the live summary.
+  // and a city's trend can take longer than the pushes come: at most one computation runs per query, and
+  // one more waits behind it for everyone who asked meanwhile.
   type Rows = { window: { from: number; to: number }; per: Awaited<ReturnType<typeof rowsPerBucket>> };
-  const shared = new SharedResults<Rows>({ ttlMs: 2_000, maxEntries: 64 });
+  const shared = new SharedResults<Rows>({ ttlMs: 2_000, maxEntries: 64, freshSince: deps.livePushedAt });
   const rowsOf = (q: { from?: number; to?: number; bucket: 'day' | 'month' }, window: { from: number; to: number }) =>
-    shared.get(`${q.from ?? 'month-start'}|${q.to ?? 'now'}|${q.bucket}|${deps.liveVersion?.() ?? 0}`, () =>
+    shared.get(`${q.from ?? 'month-start'}|${q.to ?? 'now'}|${q.bucket}`, () =>
       deps.budget.run(async (signal) => ({ window, per: await rowsPerBucket(deps.accounts.ledger, window, q.bucket, signal) })),
     );
 

@@ -306,7 +306,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   registerReportRoutes(app, { accounts: deps.accounts, budget, timeZone: deps.timeZone });
   registerImportRoutes(app, { imports: deps.imports, store: deps.store, requireAdmin: access.requireUser, mayUse: async (req, id) => access.sitesOf(req) === null || (await access.device(req, id)), log: deps.log });
   registerOperatorRoutes(app, { ...deps, access, requireAdmin, budget });
-  registerOfficeRoutes(app, { accounts: deps.accounts, registry: deps.registry, budget, time: timeParam, timeZone: deps.timeZone, maxDays: deps.limits.maxSummaryDays, liveVersion: () => live.version });
+  registerOfficeRoutes(app, { accounts: deps.accounts, registry: deps.registry, budget, time: timeParam, timeZone: deps.timeZone, maxDays: deps.limits.maxSummaryDays, livePushedAt: () => live.pushedAt });
 
   app.get('/api/live', (req, reply) => {
     reply.raw.writeHead(200, {

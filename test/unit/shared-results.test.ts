@@ -69,4 +69,51 @@ describe('SharedResults: one computation for identical requests', () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(await shared.get('k', () => Promise.resolve('newer'))).toBe('new');
   });
+
+  it('with freshSince: nothing computed before it is answered; one computation runs per key and one waits behind it', async () => {
+    let clock = 0;
+    let pushedAt = 0;
+    let computed = 0;
+    const gates: Array<() => void> = [];
+    const work = () => new Promise<number>((resolve) => gates.push(() => resolve(++computed)));
+    const shared = new SharedResults<number>({ ttlMs: 2_000, maxEntries: 10, freshSince: () => pushedAt, now: () => clock });
+    const flush = () => new Promise((r) => setTimeout(r, 0));
+
+    const first = shared.get('t', work); // computation 1 starts at 0
+    clock = 500;
+    pushedAt = 400; // a change is announced while 1 runs
+    const afterPush = [shared.get('t', work), shared.get('t', work)];
+    clock = 600;
+    pushedAt = 550; // and another: the one waiting has not started, so it will see both
+    afterPush.push(shared.get('t', work));
+    expect(gates).toHaveLength(1); // still only computation 1
+    gates.shift()!();
+    expect(await first).toBe(1);
+    await flush();
+    expect(gates).toHaveLength(1); // computation 2 started once 1 ended
+    gates.shift()!();
+    expect(await Promise.all(afterPush)).toEqual([2, 2, 2]);
+    expect(await shared.get('t', work)).toBe(2); // started at 600, after the last push, within the ttl
+    expect(gates).toHaveLength(0);
+    pushedAt = 700; // a push after it finished: computed again
+    const again = shared.get('t', work);
+    expect(gates).toHaveLength(1);
+    gates.shift()!();
+    expect(await again).toBe(3);
+  });
+
+  it('with freshSince: a failed computation does not stop the one behind it', async () => {
+    let pushedAt = 0;
+    let clock = 0;
+    let fail: (e: Error) => void = () => undefined;
+    const shared = new SharedResults<string>({ ttlMs: 2_000, maxEntries: 10, freshSince: () => pushedAt, now: () => clock });
+    const first = shared.get('k', () => new Promise<string>((_, reject) => (fail = reject)));
+    clock = 10;
+    pushedAt = 5;
+    const behind = shared.get('k', () => Promise.resolve('fresh'));
+    fail(new Error('over budget'));
+    await expect(first).rejects.toThrow('over budget');
+    expect(await behind).toBe('fresh');
+  });
 });
+
