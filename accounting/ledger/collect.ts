@@ -6,7 +6,7 @@ import type { AggregateRow, ReadingStore } from '../../store/types.js';
 import type { FactorSet } from '../factors/factor-set.js';
 import { overlapShare } from '../../store/intervals.js';
 import { monthWindow, type MonthPiece } from '../periods.js';
-import { intervalKey, type ReviewDecision } from '../review/decisions.js';
+import { acceptsIn, intervalKey, type ReviewDecision } from '../review/decisions.js';
 import { streamOf } from '../streams/index.js';
 import type { DeviceQuantities, MeasureInfo } from '../streams/stream.js';
 
@@ -111,7 +111,7 @@ async function addAccepted(
   accepted: ReadonlyMap<string, ReviewDecision>,
   signal?: AbortSignal,
 ): Promise<void> {
-  const wanted = new Set([...accepted.values()].filter((d) => d.decision === 'accept' && d.t0 < piece.to && d.t1 >= piece.from && devices.has(d.device)).map((d) => d.device));
+  const wanted = new Set([...accepted.values()].filter((d) => acceptsIn(d, piece) && devices.has(d.device)).map((d) => d.device));
   for (const id of wanted) {
     for (const i of await store.intervals(id, piece, { signal })) {
       if (i.quality !== 'implausible' || accepted.get(intervalKey(i))?.decision !== 'accept') continue;

@@ -73,6 +73,11 @@ export function intervalKey(i: Pick<Interval, 'device' | 'counter' | 't0' | 't1'
   return `${i.device}|${i.counter}|${i.t0}|${i.t1}|${i.seq1 ?? -1}`;
 }
 
+/** Whether `d` accepts a held-out interval that may lie in `window` (it counts there after all). */
+export function acceptsIn(d: ReviewDecision, window: { from: number; to: number }): boolean {
+  return d.decision === 'accept' && d.t0 < window.to && d.t1 >= window.from;
+}
+
 /** Every review decision, kept; the newest one on an interval is in force. */
 export class ReviewDecisions {
   private readonly db: Kysely<Tables>;

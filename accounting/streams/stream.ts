@@ -3,6 +3,7 @@ import type { Device } from '../../devices/registry.js';
 import type { AggregateRow, IntervalQuality, ReadingStore } from '../../store/types.js';
 import type { FactorSet } from '../factors/factor-set.js';
 import type { MonthPiece } from '../periods.js';
+import type { ReviewDecision } from '../review/decisions.js';
 import type { EnergyKey, StreamId } from './ids.js';
 
 /** What a budget measure tells the ledger about the devices linked to it. */
@@ -38,7 +39,7 @@ export interface CollectContext {
   factors: FactorSet;
   measures: ReadonlyMap<string, MeasureInfo>;
   /** held-out intervals a person accepted (by `intervalKey`, accounting/review/decisions.ts): counted after all */
-  accepted: ReadonlyMap<string, { decision: 'accept' | 'reject' }>;
+  accepted: ReadonlyMap<string, ReviewDecision>;
   /** cuts the computation short (a request's time budget) */
   signal?: AbortSignal;
   /** interval totals of a whole month for every device, read once per computation (saving baselines) */

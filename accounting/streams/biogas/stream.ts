@@ -1,21 +1,8 @@
 import { overlapShare } from '../../../store/intervals.js';
-import { intervalKey } from '../../review/decisions.js';
+import { acceptsIn, intervalKey } from '../../review/decisions.js';
 import { roundRow } from '../../rounding.js';
-import { defineStream, type CollectContext } from '../stream.js';
+import { defineStream } from '../stream.js';
 import { biogasMethod, methaneTonnes, normalCubicMetres } from './method.js';
-
-/**
- * Whether a person accepted a held-out interval of this device that may lie in the window (it counts after
- * all). By the decisions' keys (`intervalKey`: device|counter|t0|t1|seq1); when in doubt, yes.
- */
-function hasAccepted(device: string, ctx: CollectContext): boolean {
-  for (const [key, d] of ctx.accepted) {
-    if (d.decision !== 'accept' || !key.startsWith(`${device}|`)) continue;
-    const [t0, t1] = key.split('|').slice(-3, -1).map(Number);
-    if (!Number.isFinite(t0) || !Number.isFinite(t1) || (t0! < ctx.piece.to && t1! >= ctx.piece.from)) return true;
-  }
-  return false;
-}
 
 /** Methane in the window, t: in all the gas, and in the part sent to the flare (normalised, density applied). */
 interface Methane {
@@ -47,7 +34,7 @@ export const biogasStream = defineStream<Methane>({
     // sums leave out, are read one by one. Elsewhere every interval is read.
     const summed = q.ch4Nm3 !== undefined;
     if (q.ch4Nm3) for (const [counter, nm3] of Object.entries(q.ch4Nm3)) add(counter, (Math.max(0, nm3) * density) / 1000);
-    if (summed && !hasAccepted(q.device.id, ctx)) return methane;
+    if (summed && ![...ctx.accepted.values()].some((d) => d.device === q.device.id && acceptsIn(d, ctx.piece))) return methane;
     for (const i of await ctx.store.intervals(q.device.id, ctx.piece, { signal: ctx.signal })) {
       if (i.ctx.ch4_pct === undefined) continue;
       const accepted = i.quality === 'implausible' && ctx.accepted.get(intervalKey(i))?.decision === 'accept';
