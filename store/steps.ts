@@ -7,6 +7,10 @@ export interface CrossingInterval extends Omit<AggregateRow, 'amount' | 'interva
   amount: number;
 }
 
+/** What tells one aggregate row from another: its device, counter, kind, site, sector and quality. */
+export const aggregateKey = (r: Omit<AggregateRow, 'amount' | 'intervals' | 'continuing' | 'covered_ms'>): string =>
+  `${r.device}\u0000${r.counter}\u0000${r.kind}\u0000${r.site}\u0000${r.sector}\u0000${r.quality}`;
+
 /** The steps of a window: [from, from + step), …, the last one cut at `to`. */
 export function stepWindows(window: Window, stepMs: number): Window[] {
   const out: Window[] = [];
@@ -23,7 +27,7 @@ export function combineSteps(window: Window, stepMs: number, inside: Array<Aggre
   const steps = stepWindows(window, stepMs);
   const maps = steps.map(() => new Map<string, AggregateRow>());
   const row = (n: number, r: Omit<AggregateRow, 'amount' | 'intervals' | 'continuing' | 'covered_ms'>) => {
-    const key = `${r.device}|${r.counter}|${r.kind}|${r.site}|${r.sector}|${r.quality}`;
+    const key = aggregateKey(r);
     let a = maps[n]!.get(key);
     if (!a) maps[n]!.set(key, (a = { device: r.device, counter: r.counter, kind: r.kind, site: r.site, sector: r.sector, quality: r.quality, amount: 0, intervals: 0, continuing: 0, covered_ms: 0 }));
     return a;

@@ -1,4 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { aggregateKey } from '../steps.js';
 import type { AggregateRow, Window } from '../types.js';
 import { HOUR_MS } from './interval-sums.js';
 
@@ -31,8 +32,6 @@ export function settledSplit(window: Window, now: number): number | null {
   return split > window.from ? split : null;
 }
 
-const keyOf = (r: AggregateRow) => `${r.device}\u0000${r.counter}\u0000${r.kind}\u0000${r.site}\u0000${r.sector}\u0000${r.quality}`;
-
 /** Rows joined between two turns of the event loop: a city's month is tens of thousands of rows. */
 const ROWS_PER_TURN = 5_000;
 
@@ -45,11 +44,11 @@ const ROWS_PER_TURN = 5_000;
  */
 export async function joinAdjacent(earlier: readonly AggregateRow[], later: AggregateRow[]): Promise<AggregateRow[]> {
   const out = new Map<string, AggregateRow>();
-  for (const r of later) out.set(keyOf(r), r);
+  for (const r of later) out.set(aggregateKey(r), r);
   let n = 0;
   for (const r of earlier) {
     if (++n % ROWS_PER_TURN === 0) await nextTurn();
-    const key = keyOf(r);
+    const key = aggregateKey(r);
     const e = out.get(key);
     if (!e) {
       out.set(key, { ...r, intervals: r.intervals - r.continuing, continuing: 0 });
