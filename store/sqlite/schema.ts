@@ -5,9 +5,10 @@ import { AGGREGATE_BY_SUMS, HOUR_MS, installIntervalSums } from './interval-sums
 export const NO_SEQ = -1;
 
 /**
- * The embedded store's tables (store/README.md, "SQLite schema"). `counter_points` carries each point's
- * series state (`ref`, `ref_ts`, `pending`: store/counter-rules.ts); `intervals` carries the reason of a
- * quality that is not `ok`.
+ * The embedded store's tables (store/README.md, "SQLite schema"). A counter point and the series state
+ * after it (`ref`, `ref_ts`, `pending`: store/counter-rules.ts) are kept on the interval ending at it
+ * (`end_*` columns, added below), a series' first point in `counter_points`; `intervals` carries the
+ * reason of a quality that is not `ok`.
  */
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS readings (
@@ -42,6 +43,12 @@ const ADDED: Array<[table: string, column: string, definition: string]> = [
   ['counter_points', 'ref_ts', 'INTEGER'],
   ['counter_points', 'pending', 'REAL'],
   ['intervals', 'reason', "TEXT NOT NULL DEFAULT ''"],
+  // the interval's end point and the series state after it (store/sqlite/series.ts): null on intervals
+  // written before points were kept on them, whose points are in counter_points
+  ['intervals', 'end_ctx', 'TEXT'],
+  ['intervals', 'end_ref', 'REAL'],
+  ['intervals', 'end_ref_ts', 'INTEGER'],
+  ['intervals', 'end_pending', 'REAL'],
 ];
 
 export function migrate(db: Database.Database): void {

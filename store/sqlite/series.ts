@@ -12,6 +12,19 @@ interface PointRow {
   ref: number | null;
   ref_ts: number | null;
   pending: number | null;
+  /** where the point is kept: on the interval ending at it, or in `counter_points` (a series' first point, or one written before points were kept on intervals) */
+  home?: 'interval' | 'point';
+}
+
+/** A point as the interval ending at it keeps it: null columns when the interval was written before points were kept on intervals. */
+interface EndPointRow {
+  ts: number;
+  seq: number;
+  value: number;
+  ctx: string | null;
+  ref: number | null;
+  ref_ts: number | null;
+  pending: number | null;
 }
 
 /** A point's stored state; a point written before states were kept counts from its own value. */
@@ -40,20 +53,18 @@ export class SeriesWriter {
   private earliest = Infinity;
 
   constructor(db: Database.Database) {
+    const pointCols = 'ts, seq, value, ctx, ref, ref_ts, pending';
+    const endCols = 't1 AS ts, seq1 AS seq, v1 AS value, end_ctx AS ctx, end_ref AS ref, end_ref_ts AS ref_ts, end_pending AS pending';
     this.stmts = {
       insertPoint: db.prepare('INSERT INTO counter_points (device, counter, ts, seq, value, ctx, ref, ref_ts, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      setState: db.prepare('UPDATE counter_points SET ref = ?, ref_ts = ?, pending = ? WHERE device = ? AND counter = ? AND ts = ? AND seq = ?'),
-      prev: db.prepare(
-        `SELECT ts, seq, value, ctx, ref, ref_ts, pending FROM counter_points WHERE device = ? AND counter = ? AND (ts, seq) < (?, ?)
-         ORDER BY ts DESC, seq DESC LIMIT 1`,
-      ),
-      next: db.prepare(
-        `SELECT ts, seq, value, ctx, ref, ref_ts, pending FROM counter_points WHERE device = ? AND counter = ? AND (ts, seq) > (?, ?)
-         ORDER BY ts ASC, seq ASC LIMIT 1`,
-      ),
+      dropPoint: db.prepare('DELETE FROM counter_points WHERE device = ? AND counter = ? AND ts = ? AND seq = ?'),
+      prevPoint: db.prepare(`SELECT ${pointCols} FROM counter_points WHERE device = ? AND counter = ? AND (ts, seq) < (?, ?) ORDER BY ts DESC, seq DESC LIMIT 1`),
+      nextPoint: db.prepare(`SELECT ${pointCols} FROM counter_points WHERE device = ? AND counter = ? AND (ts, seq) > (?, ?) ORDER BY ts ASC, seq ASC LIMIT 1`),
+      prevEnd: db.prepare(`SELECT ${endCols} FROM intervals WHERE device = ? AND counter = ? AND (t1, seq1) < (?, ?) ORDER BY t1 DESC, seq1 DESC LIMIT 1`),
+      nextEnd: db.prepare(`SELECT ${endCols} FROM intervals WHERE device = ? AND counter = ? AND (t1, seq1) > (?, ?) ORDER BY t1 ASC, seq1 ASC LIMIT 1`),
       upsertInterval: db.prepare(
-        `INSERT OR REPLACE INTO intervals (device, counter, t0, seq0, t1, seq1, v0, v1, amount, quality, kind, site, sector, ctx, reason)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO intervals (device, counter, t0, seq0, t1, seq1, v0, v1, amount, quality, kind, site, sector, ctx, reason, end_ctx, end_ref, end_ref_ts, end_pending)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
     };
   }
@@ -69,17 +80,20 @@ export class SeriesWriter {
       const key = `${r.device}\u0000${spec.field}`;
       const tail = this.tails.get(key);
       if (tail && after(r.ts, seq, tail)) {
+        // the interval into the new point keeps the point and the state after it
         const state = this.interval(r, spec.field, rule, tail, stateOf(tail) ?? firstState(tail), cur, flagged);
-        this.stmts.insertPoint.run(r.device, spec.field, r.ts, seq, value, ctx, state.ref, state.refTs, state.pending);
         this.remember(key, cur, state);
         continue;
       }
       this.tails.delete(key);
-      const prev = this.stmts.prev.get(r.device, spec.field, r.ts, seq) as PointRow | undefined;
+      const prev = this.neighbour(r.device, spec.field, r.ts, seq, 'prev');
       let state: SeriesState;
       if (prev) state = this.interval(r, spec.field, rule, prev, stateOf(prev) ?? firstState(prev), cur, flagged);
-      else state = firstState(cur);
-      this.stmts.insertPoint.run(r.device, spec.field, r.ts, seq, value, ctx, state.ref, state.refTs, state.pending);
+      else {
+        // the series' first point: no interval ends at it
+        state = firstState(cur);
+        this.stmts.insertPoint.run(r.device, spec.field, r.ts, seq, value, ctx, state.ref, state.refTs, state.pending);
+      }
       if (this.cascade(r, spec.field, rule, cur, state, flagged)) this.remember(key, cur, state);
     }
   }
@@ -114,15 +128,34 @@ export class SeriesWriter {
     let a = from;
     let aState = fromState;
     for (;;) {
-      const b = this.stmts.next.get(r.device, counter, a.ts, a.seq) as PointRow | undefined;
+      const b = this.neighbour(r.device, counter, a.ts, a.seq, 'next');
       if (!b) return a === from;
-      // The interval prev→b (if any) is keyed by b's end point, so writing a→b replaces it.
+      // The interval prev→b (if any) is keyed by b's end point, so writing a→b replaces it, and it keeps b
+      // with its new state from now on.
       const bState = this.interval(r, counter, rule, a, aState, b, flagged);
+      if (b.home === 'point') this.stmts.dropPoint.run(r.device, counter, b.ts, b.seq);
       if (sameState(bState, stateOf(b))) return false;
-      this.stmts.setState.run(bState.ref, bState.refTs, bState.pending, r.device, counter, b.ts, b.seq);
       a = b;
       aState = bState;
     }
+  }
+
+  /**
+   * The point just before or after (ts, seq) in its series. A point is kept on the interval ending at it;
+   * a series' first point, and every point written before points were kept on intervals, in
+   * `counter_points`. Where both hold the same point the interval's copy is the newer one, unless the
+   * interval was written before it kept points.
+   */
+  private neighbour(device: string, counter: string, ts: number, seq: number, side: 'prev' | 'next'): PointRow | undefined {
+    const onInterval = (side === 'prev' ? this.stmts.prevEnd : this.stmts.nextEnd).get(device, counter, ts, seq) as EndPointRow | undefined;
+    const inPoints = (side === 'prev' ? this.stmts.prevPoint : this.stmts.nextPoint).get(device, counter, ts, seq) as PointRow | undefined;
+    if (inPoints) inPoints.home = 'point';
+    if (!onInterval) return inPoints;
+    const kept: PointRow | undefined = onInterval.ctx === null ? undefined : { ...onInterval, ctx: onInterval.ctx, home: 'interval' };
+    if (!inPoints) return kept ?? { ...onInterval, ctx: '{}', ref: null, ref_ts: null, pending: null, home: 'interval' };
+    if (inPoints.ts === onInterval.ts && inPoints.seq === onInterval.seq) return kept ?? inPoints;
+    const pointFirst = inPoints.ts < onInterval.ts || (inPoints.ts === onInterval.ts && inPoints.seq < onInterval.seq);
+    return (side === 'prev') === pointFirst ? (kept ?? { ...onInterval, ctx: '{}', ref: null, ref_ts: null, pending: null, home: 'interval' }) : inPoints;
   }
 
   private interval(r: StoredReading, counter: string, rule: CounterRule, a: PointRow, aState: SeriesState, b: PointRow, flagged: Map<string, FlaggedInterval>): SeriesState {
@@ -131,6 +164,7 @@ export class SeriesWriter {
     this.stmts.upsertInterval.run(
       r.device, counter, a.ts, a.seq, b.ts, b.seq, a.value, b.value, step.amount, step.quality, r.kind, r.site, r.sector,
       JSON.stringify(meanContext(JSON.parse(a.ctx) as Record<string, number>, JSON.parse(b.ctx) as Record<string, number>)), step.reason,
+      b.ctx, step.state.ref, step.state.refTs, step.state.pending,
     );
     const key = `${r.device}|${counter}|${b.ts}|${b.seq}`;
     if (step.quality !== 'ok') {
