@@ -94,7 +94,7 @@ export async function budgetProgress(
         rows.push(...stored.rows);
         sources.rollup_months.push(piece.month);
       } else {
-        const [live] = await deps.ledger.rowsByMonth({ from: piece.from, to: piece.to }, { countOpenEnded: true, signal: opts.signal });
+        const [live] = await deps.ledger.rowsByMonth({ from: piece.from, to: piece.to }, { countOpenEnded: true, keep: true, signal: opts.signal });
         rows.push(...(live?.rows ?? []));
         sources.live_months.push(piece.month);
       }

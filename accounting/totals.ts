@@ -56,11 +56,20 @@ export interface Totals {
 const FIGURES = ['energy_kwh', 'consumption_kwh', 'methane_t', 'avoided_tco2e', 'claimed_avoided_tco2e', 'sold_tco2e', 'inventory_tco2e'] as const;
 
 class Group {
-  readonly devices = new Set<string>();
+  /** the devices seen, by their number among the rows' devices (`DeviceNumbers`) */
+  private readonly seen: Uint8Array;
+  private devices = 0;
   readonly sums = Object.fromEntries(FIGURES.map((f) => [f, 0])) as Record<(typeof FIGURES)[number], number>;
 
-  add(r: LedgerRow): void {
-    this.devices.add(r.device);
+  constructor(deviceCount: number) {
+    this.seen = new Uint8Array(deviceCount);
+  }
+
+  add(r: LedgerRow, device: number): void {
+    if (this.seen[device] === 0) {
+      this.seen[device] = 1;
+      this.devices++;
+    }
     this.sums.energy_kwh += r.energy_kwh;
     this.sums.consumption_kwh += r.consumption_kwh;
     this.sums.methane_t += r.methane_t;
@@ -71,45 +80,64 @@ class Group {
   }
 
   figures(): Figures {
-    const out = { devices: this.devices.size } as Figures;
+    const out = { devices: this.devices } as Figures;
     for (const f of FIGURES) out[f] = roundFigure(this.sums[f], f.endsWith('_kwh') ? 'kWh' : 't');
     return out;
   }
 }
 
-function grouped<K>(rows: readonly LedgerRow[], key: (r: LedgerRow) => K): Map<K, Figures> {
-  const groups = new Map<K, Group>();
-  for (const r of rows) {
-    const k = key(r);
-    let g = groups.get(k);
-    if (!g) groups.set(k, (g = new Group()));
-    g.add(r);
-  }
-  return new Map([...groups].map(([k, g]) => [k, g.figures()]));
+/** Adds `r` (of device number `device`, of `deviceCount`) to the group of `key` in `groups`. */
+function addTo<K>(groups: Map<K, Group>, key: K, r: LedgerRow, device: number, deviceCount: number): void {
+  let g = groups.get(key);
+  if (!g) groups.set(key, (g = new Group(deviceCount)));
+  g.add(r, device);
 }
 
-/** Totals of ledger rows (rows of several months may be mixed: a device counts once among `devices`). */
+const figuresBy = <K>(groups: Map<K, Group>): Map<K, Figures> => new Map([...groups].map(([k, g]) => [k, g.figures()]));
+
+const QUALITIES = Object.keys(emptyQualityCounts()) as IntervalQuality[];
+
+/**
+ * Totals of ledger rows (rows of several months may be mixed: a device counts once among `devices`). One
+ * pass over the rows; each total adds its rows in their order, so the same rows give the same doubles.
+ */
 export function totalRows(rows: readonly LedgerRow[]): Totals {
-  const all = new Group();
+  // each device numbered once, so a group counts its distinct devices in a byte array, not a set of names
+  const numbers = new Map<string, number>();
+  const deviceOf = rows.map((r) => {
+    let n = numbers.get(r.device);
+    if (n === undefined) numbers.set(r.device, (n = numbers.size));
+    return n;
+  });
+  const count = numbers.size;
+  const all = new Group(count);
+  const byStream = new Map<StreamId | 'none', Group>();
+  const bySector = new Map<string, Group>();
+  const byMeasure = new Map<string | null, Group>();
   const energy: EnergyTotals = { pv: 0, biogas_generation: 0, ev_charging: 0, consumption: 0, generation: 0 };
   const quality = emptyQualityCounts();
   const factors = new Set<string>();
   let provisional = false;
-  for (const r of rows) {
-    all.add(r);
+  for (const [i, r] of rows.entries()) {
+    const device = deviceOf[i]!;
+    all.add(r, device);
+    addTo(byStream, r.stream ?? 'none', r, device, count);
+    addTo(bySector, r.sector, r, device, count);
+    addTo(byMeasure, r.measure, r, device, count);
     energy.consumption += r.consumption_kwh;
     const key = r.stream ? streamById(r.stream).energyKey : null;
     if (key) energy[key] += r.energy_kwh;
-    for (const q of Object.keys(quality) as IntervalQuality[]) quality[q] += r.quality?.[q] ?? 0;
+    const q = r.quality;
+    if (q) for (const k of QUALITIES) quality[k] += q[k] ?? 0;
     for (const f of r.factors) factors.add(f);
     provisional ||= r.provisional;
   }
   for (const k of Object.keys(energy) as Array<keyof EnergyTotals>) energy[k] = roundFigure(energy[k], 'kWh');
   return {
     all: all.figures(),
-    by_stream: grouped(rows, (r) => r.stream ?? 'none'),
-    by_sector: grouped(rows, (r) => r.sector),
-    by_measure: grouped(rows, (r) => r.measure),
+    by_stream: figuresBy(byStream),
+    by_sector: figuresBy(bySector),
+    by_measure: figuresBy(byMeasure),
     energy_kwh: energy,
     quality,
     provisional,

@@ -17,6 +17,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DateTime } from 'luxon';
 import { migrate } from '../store/sqlite/schema.js';
+import { dayOffsetOf } from '../store/sqlite/interval-sums.js';
 import { openServiceState } from '../app/state.js';
 import { openAccounts } from '../accounting/accounts.js';
 import { DeviceRegistry, type NewDevice } from '../devices/registry.js';
@@ -178,7 +179,7 @@ export async function buildFixture(opts: FixtureOptions): Promise<Fixture> {
   db.pragma('journal_mode = OFF');
   db.pragma('synchronous = OFF');
   db.pragma('cache_size = -1048576'); // 1 GiB while building
-  migrate(db);
+  migrate(db, { day: { offsetMs: dayOffsetOf(opts.tz), tz: opts.tz } }); // the sums' days in the city's zone, as the service keeps them
   // The series, then their intervals in time order, every series at each step, as live ingest writes them
   // (the table's rows lie in time order, the primary key's pages fill at random): the biogas plants (at
   // their own step) after the others. A rare backwards step (counted 0) and a rarer implausible jump, as

@@ -23,18 +23,22 @@ export interface StoreSettings {
   spoolMaxBytes: number;
   /** absent: the embedded SQLite store */
   influx?: InfluxSettings;
+  /** the city's zone (`NETZERO_TZ`): the SQLite store keeps its interval sums' days in it */
+  timeZone?: string;
 }
 
 /**
  * The reading store the settings ask for: InfluxDB (with the on-disk spool in `<data dir>/spool`) when
- * `INFLUX_URL` is set, else the embedded SQLite store. `queryOnly` opens InfluxDB without the spool, for
- * commands that run beside the service and only read.
+ * `INFLUX_URL` is set, else the embedded SQLite store. `queryOnly` opens InfluxDB without the spool, and
+ * SQLite without moving its interval sums' days to the zone, for commands that run beside the service.
  */
 export function openReadingStore(
   settings: StoreSettings,
   deps: { log: Logger; metrics?: StoreMetrics; onRejected?: (readings: StoredReading[], reason: string) => Promise<void>; queryOnly?: boolean },
 ): ReadingStore {
-  if (!settings.influx) return SqliteStore.inDataDir(settings.dataDir, deps.metrics);
+  // a command beside the service (queryOnly) leaves the sums' days as the service keeps them: rebuilding
+  // them would hold the database's write lock for as long as reading every interval takes
+  if (!settings.influx) return SqliteStore.inDataDir(settings.dataDir, deps.metrics, { timeZone: deps.queryOnly ? undefined : settings.timeZone });
   const i = settings.influx;
   return new InfluxStore({
     target: { url: i.url, api: i.api, token: i.token, org: i.org, bucket: i.bucket, db: i.db },

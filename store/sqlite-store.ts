@@ -1,19 +1,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import type { Kind, Sector } from '../devices/kinds.js';
 import type { StoreEvents, StoredReading, WriteResult } from '../ingest/reading.js';
 import { openPrivateFile } from '../lib/private-file.js';
 import { SqliteReader } from '../lib/sqlite-reader.js';
 import type { StoreMetrics } from './metrics.js';
-import { NO_SEQ, READS } from './sqlite/schema.js';
-import { joinAdjacent, SettledAggregates, settledSplit } from './sqlite/settled-aggregates.js';
+import { dayOffsetOf } from './sqlite/interval-sums.js';
+import { migrate, NO_SEQ, READS } from './sqlite/schema.js';
+import { FRESH_MS, joinAdjacent, SettledAggregates, settledSplit } from './sqlite/settled-aggregates.js';
 import { WriterThread } from './sqlite/writer-thread.js';
-import { combineSteps, type CrossingInterval } from './steps.js';
+import { stepWindows } from './steps.js';
 import type { AggregateRow, Interval, IntervalQuality, ReadingRow, ReadingStore, ReadOptions, Window } from './types.js';
 import { WriteHealth } from './write-health.js';
 
 /** The longest a shared read of a window's settled part may run (no asker's budget bounds it). */
 const SETTLED_READ_MS = 120_000;
+
+/** Steps of `aggregateSteps` read at once (the reader has two workers; a year of days waits its turn). */
+const STEPS_AT_ONCE = 2;
 
 /** Waits for `p` until `signal` aborts (then rejects with its reason); `p` itself runs on. */
 function untilAborted<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
@@ -44,37 +49,68 @@ function untilAborted<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
  * transaction and its fsync never hold up the event loop that acknowledges readings. After each commit it tells ingest (`StoreEvents`) which intervals are not `ok` and
  * which resent readings conflict with the stored ones. Every read runs off the main thread.
  */
+/** The metrics the embedded store keeps (the transaction sizes where given). */
+type StoreWriteMetrics = Pick<StoreMetrics, 'duplicates'> & Partial<Pick<StoreMetrics, 'transactionReadings'>>;
+
 export class SqliteStore implements ReadingStore {
   readonly name = 'sqlite';
+  /**
+   * Batches ingest may have in the writer thread at once: the thread commits those waiting together, so
+   * the next transaction starts as soon as one ends instead of after a round trip through the event loop.
+   */
+  readonly writesAtOnce = 8;
   private writer?: WriterThread;
   private reader?: SqliteReader;
   private events?: StoreEvents;
   private readonly writes: WriteHealth;
   private readonly settledPieces = new SettledAggregates({
-    generation: async () => Number((await this.read<{ gen: number }>('changeGeneration', [], { mode: 'get' })).gen),
+    generation: () => this.changeGeneration(),
     changedBefore: async (gen, to) => Number((await this.read<{ changed: number }>('changedBefore', { gen, to }, { mode: 'get' })).changed) === 1,
     aggregate: (window) => this.aggregateRead(window, { signal: AbortSignal.timeout(SETTLED_READ_MS) }),
   });
 
+  /**
+   * `timeZone`: the city's zone (`NETZERO_TZ`); the interval sums' days are kept in it where its offset
+   * is fixed (store/sqlite/interval-sums.ts, `dayOffsetOf`), so a day of a trend is one row per series.
+   * Without it the days stay as the data dir keeps them.
+   */
   constructor(
     private readonly file: string,
-    private readonly metrics?: Pick<StoreMetrics, 'duplicates'>,
+    private readonly metrics?: StoreWriteMetrics,
+    private readonly opts: { timeZone?: string } = {},
   ) {
     this.writes = new WriteHealth(path.dirname(file));
   }
 
-  static inDataDir(dataDir: string, metrics?: Pick<StoreMetrics, 'duplicates'>): SqliteStore {
-    return new SqliteStore(path.join(dataDir, 'readings.sqlite'), metrics);
+  static inDataDir(dataDir: string, metrics?: StoreWriteMetrics, opts: { timeZone?: string } = {}): SqliteStore {
+    return new SqliteStore(path.join(dataDir, 'readings.sqlite'), metrics, opts);
   }
 
   async start(): Promise<void> {
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     openPrivateFile(this.file);
-    const writer = new WriterThread(this.file);
+    if (this.opts.timeZone) this.alignDays(this.opts.timeZone);
+    const writer = new WriterThread(this.file, (readings) => this.metrics?.transactionReadings?.observe(readings));
     await writer.start();
     this.writer = writer;
     this.reader = new SqliteReader(this.file, READS);
     this.reader.start();
+  }
+
+  /**
+   * The sums' day level in the city's zone before the writer starts (its `migrate` then finds it done): on
+   * the first start with this zone (a new zone, or a data dir from before) the day level is rebuilt from
+   * the intervals in one transaction, which reads every interval once.
+   */
+  private alignDays(tz: string): void {
+    const db = new Database(this.file);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 5000');
+      migrate(db, { day: { offsetMs: dayOffsetOf(tz), tz } });
+    } finally {
+      db.close();
+    }
   }
 
   /** Where the store reports flagged intervals and conflicting resends after each commit (ingest/feedback.ts). */
@@ -129,14 +165,38 @@ export class SqliteStore implements ReadingStore {
     }));
   }
 
+  /**
+   * `aggregate` of each step, each read from the sums as `aggregate` reads a window (a day in the city's
+   * zone is one row per series, store/sqlite/interval-sums.ts): steps ending before the fresh hours are
+   * read whole and not kept (the ledger keeps what it computed from them), later ones as `aggregate`.
+   */
   async aggregateSteps(window: Window, stepMs: number, opts: ReadOptions = {}): Promise<AggregateRow[][]> {
     if (!Number.isInteger(stepMs) || stepMs <= 0) throw new Error(`step must be a positive whole number of ms, got ${stepMs}`);
-    const params = { from: window.from, to: window.to, step: stepMs };
-    const [inside, crossing] = await Promise.all([
-      this.read<Array<AggregateRow & { step: number }>>('stepsInside', params, opts),
-      this.read<CrossingInterval[]>('stepsCrossing', params, opts),
-    ]);
-    return combineSteps(window, stepMs, inside.map((r) => ({ ...r, step: Number(r.step) })), crossing.map((i) => ({ ...i, t0: Number(i.t0), t1: Number(i.t1), amount: Number(i.amount) })));
+    const steps = stepWindows(window, stepMs);
+    const settledBefore = Date.now() - FRESH_MS;
+    const out: AggregateRow[][] = new Array<AggregateRow[]>(steps.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < steps.length) {
+        opts.signal?.throwIfAborted();
+        const n = next++;
+        const step = steps[n]!;
+        out[n] = step.to <= settledBefore ? await this.aggregateRead(step, opts) : await this.aggregate(step, opts);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(STEPS_AT_ONCE, steps.length) }, worker));
+    return out;
+  }
+
+  /** The last change generation committed (store/sqlite/settled-aggregates.ts): read it before what it vouches for. */
+  async changeGeneration(): Promise<number> {
+    return Number((await this.read<{ gen: number }>('changeGeneration', [], { mode: 'get' })).gen);
+  }
+
+  /** The start of the earliest hour a write committed after generation `gen` changed intervals in, or null. */
+  async earliestChangeSince(gen: number): Promise<number | null> {
+    const { at } = await this.read<{ at: number | null }>('earliestChange', { gen }, { mode: 'get' });
+    return at === null ? null : Number(at);
   }
 
   async intervals(device: string, window: Window, opts: ReadOptions & { limit?: number } = {}): Promise<Interval[]> {

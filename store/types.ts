@@ -48,8 +48,7 @@ export interface AggregateRow {
    * extension (SQLite's interval sums): for a counter whose intervals carry `ch4_pct` (a biogas meter's
    * gas), the methane in these intervals' share of the window at 0 °C and 101.325 kPa, Nm³: each one's
    * volume × CH4 % / 100 × (P / 101.325) × (273.15 / (273.15 + T)), a factor 1 where T or P is absent.
-   * Absent where the store does not sum it (InfluxDB, `aggregateSteps`): the biogas stream then reads the
-   * intervals one by one.
+   * Absent where the store does not sum it (InfluxDB): the biogas stream then reads the intervals one by one.
    */
   ch4_nm3?: number;
 }
@@ -86,10 +85,19 @@ export interface ReadingStore extends DurableWriter {
   aggregate(window: Window, opts?: ReadOptions): Promise<AggregateRow[]>;
   /**
    * `aggregate` of each step of the window ([from, from + step), [from + step, from + 2·step), …, the last
-   * cut at `to`), from one scan of the window instead of one query per step (daily trends). Optional: a
-   * store without it is asked one `aggregate` per step (accounting/trend/buckets.ts).
+   * cut at `to`), for the days of a trend (SQLite: each step from the interval sums, whose days are the
+   * city's). Optional: a store without it is asked one `aggregate` per step (accounting/ledger/ledger.ts).
    */
   aggregateSteps?(window: Window, stepMs: number, opts?: ReadOptions): Promise<AggregateRow[][]>;
+  /**
+   * Change tracking (SQLite: `interval_changes`, store/README.md "Settled aggregates"), optional: the last
+   * change generation committed, to be read before the reads it vouches for; and the start of the
+   * earliest hour a write committed after generation `gen` changed intervals in (null: none). What was
+   * computed from reads of data before time T at generation g still holds while that hour is ≥ T
+   * (the ledger keeps its rows of settled buckets so, accounting/ledger/kept-rows.ts).
+   */
+  changeGeneration?(): Promise<number>;
+  earliestChangeSince?(gen: number): Promise<number | null>;
   /** a device's intervals overlapping the window, by counter and time; at most `limit` when given */
   intervals(device: string, window: Window, opts?: ReadOptions & { limit?: number }): Promise<Interval[]>;
   /** a device's readings in the window by ts and seq, at most `limit`; `newestFirst`: the latest first (its last reading: limit 1) */

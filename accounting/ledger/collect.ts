@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DateTime } from 'luxon';
 import type { Device } from '../../devices/registry.js';
 import { emptyQualityCounts } from '../../store/intervals.js';
-import type { AggregateRow, ReadingStore } from '../../store/types.js';
+import type { AggregateRow, ReadingStore, Window } from '../../store/types.js';
 import type { FactorSet } from '../factors/factor-set.js';
 import { overlapShare } from '../../store/intervals.js';
 import { monthWindow, type MonthPiece } from '../periods.js';
@@ -33,10 +33,16 @@ export async function collectQuantities(
     /** the piece's aggregate rows when already read (one scan for many pieces: store.aggregateSteps) */
     aggregate?: AggregateRow[];
     signal?: AbortSignal;
+    /** told every window of the store this computation reads (the piece, a baseline month), read or cached */
+    reads?: (window: Window) => void;
   },
 ): Promise<DeviceQuantities[]> {
   const byDevice = new Map<string, DeviceQuantities>();
-  const { signal } = opts;
+  const { signal, reads } = opts;
+  if (reads) {
+    reads(piece);
+    store = recordingReads(store, reads);
+  }
   let n = 0;
   for (const r of opts.aggregate ?? (await store.aggregate(piece, { signal }))) {
     if (++n % ROWS_PER_TURN === 0) await nextTurn(); // a city's month is tens of thousands of rows: let ingest in
@@ -66,8 +72,10 @@ export async function collectQuantities(
     accepted,
     signal,
     monthAggregates: (month: string) => {
+      const window = monthWindow(month, opts.tz);
+      reads?.(window);
       let rows = cache.get(month);
-      if (!rows) cache.set(month, (rows = store.aggregate(monthWindow(month, opts.tz), { signal })));
+      if (!rows) cache.set(month, (rows = store.aggregate(window, { signal })));
       return rows;
     },
   };
@@ -90,6 +98,21 @@ export async function collectQuantities(
   };
   await Promise.all(Array.from({ length: Math.min(COLLECT_AT_ONCE, collecting.length) }, worker));
   return [...byDevice.values()];
+}
+
+/** The store, telling `seen` the window of every read made through it (an argument with `from` and `to`). */
+function recordingReads(store: ReadingStore, seen: (window: Window) => void): ReadingStore {
+  const isWindow = (a: unknown): a is Window => typeof a === 'object' && a !== null && typeof (a as Window).from === 'number' && typeof (a as Window).to === 'number';
+  return new Proxy(store, {
+    get(target, prop) {
+      const v: unknown = Reflect.get(target, prop, target);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        for (const a of args) if (isWindow(a)) seen(a);
+        return (v as (...xs: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
 }
 
 /** Aggregate rows gathered between two turns of the event loop. */

@@ -4,13 +4,14 @@ import { SECTORS, type Sector } from '../../devices/kinds.js';
 import type { Device, DeviceRegistry } from '../../devices/registry.js';
 import type { AggregateRow, IntervalQuality, ReadingStore, Window } from '../../store/types.js';
 import type { FactorRegistry } from '../factors/registry.js';
-import { isoInZone, splitByMonth } from '../periods.js';
+import { isoInZone, splitByMonth, type MonthPiece } from '../periods.js';
 import { STREAM_IDS, type StreamId } from '../streams/ids.js';
 import type { ReviewDecisions } from '../review/decisions.js';
 import type { DeviceQuantities, MeasureInfo } from '../streams/stream.js';
 import { figuresOf, totalRows } from '../totals.js';
 import { collectQuantities } from './collect.js';
 import { deviceRow, type LedgerRow } from './device-row.js';
+import { acceptedIn, changeTracking, DeviceVersions, KeptRows, type RowInputs } from './kept-rows.js';
 
 export interface Summary {
   from: string;
@@ -65,7 +66,14 @@ async function deviceRows(quantities: readonly DeviceQuantities[], ctx: Paramete
  * totals with the factor versions of the piece's year. Summaries, rollups and the budget all read from here.
  */
 export class Ledger {
-  constructor(private readonly opts: LedgerOptions) {}
+  /** rows of settled windows, kept where the store tracks its changes (kept-rows.ts) */
+  private readonly kept: KeptRows | null;
+  private readonly deviceVersions = new DeviceVersions();
+
+  constructor(private readonly opts: LedgerOptions) {
+    const changes = changeTracking(opts.store);
+    this.kept = changes ? new KeptRows(changes) : null;
+  }
 
   get tz(): string {
     return this.opts.tz;
@@ -78,66 +86,101 @@ export class Ledger {
     return new Map(all.filter((d) => !hasReal || !d.demo).map((d) => [d.id, d]));
   }
 
-  /** Ledger rows for each month piece of the window. */
-  async rowsByMonth(window: Window, opts: { countOpenEnded?: boolean; signal?: AbortSignal } = {}): Promise<Array<{ month: string; year: number; window: Window; rows: LedgerRow[] }>> {
-    const devices = await this.accountedDevices();
-    const factors = await this.opts.factors.snapshot();
-    const monthAggregates = new Map<string, Promise<AggregateRow[]>>();
-    // decisions on intervals that may overlap the window (an interval ends at or after the window's start)
-    const accepted = (await this.opts.reviews?.inForce({ from: window.from, to: Number.MAX_SAFE_INTEGER })) ?? new Map();
+  /**
+   * Ledger rows for each month piece of the window. `keep`: rows of settled pieces are kept and answered
+   * again while nothing they were computed from changed (kept-rows.ts; the budget's live months).
+   */
+  async rowsByMonth(window: Window, opts: { countOpenEnded?: boolean; signal?: AbortSignal; keep?: boolean } = {}): Promise<Array<{ month: string; year: number; window: Window; rows: LedgerRow[] }>> {
     const pieces = splitByMonth(window, this.opts.tz);
-    const out = [];
-    for (const [n, piece] of pieces.entries()) {
-      opts.signal?.throwIfAborted();
-      const quantities = await collectQuantities(this.opts.store, piece, devices, {
-        tz: this.opts.tz,
-        measures: this.opts.measures,
-        factors,
-        countOpenEnded: opts.countOpenEnded && n === pieces.length - 1,
-        monthAggregates,
-        accepted,
-        signal: opts.signal,
-      });
-      const date = DateTime.fromMillis(piece.from, { zone: this.opts.tz }).toISODate()!;
-      const ctx = { year: piece.year, date, factors, gwpSet: this.opts.gwpSet, measures: this.opts.measures };
-      out.push({ month: piece.month, year: piece.year, window: { from: piece.from, to: piece.to }, rows: (await deviceRows(quantities, ctx)).sort((a, b) => a.device.localeCompare(b.device)) });
-    }
-    return out;
+    return this.piecesRows(pieces, { countOpenEnded: opts.countOpenEnded === true, keep: opts.keep === true, steps: false, signal: opts.signal });
   }
 
   /**
    * Ledger rows for each bucket (consecutive windows, each inside one month: days or months of a trend).
-   * Buckets of one length are read from one scan of the store (`aggregateSteps`) where the store has it;
-   * otherwise one aggregate per bucket, each off the event loop like every store read.
+   * Rows of settled buckets are kept and answered again while nothing they were computed from changed
+   * (kept-rows.ts), so a trend of a month by day computes its last day. Buckets of one length still to
+   * compute are read with one `aggregateSteps` per run of them where the store has it; otherwise one
+   * aggregate per bucket, each off the event loop like every store read.
    */
   async rowsByBuckets(buckets: readonly Window[], opts: { signal?: AbortSignal } = {}): Promise<Array<{ month: string; year: number; window: Window; rows: LedgerRow[] }>> {
     if (buckets.length === 0) return [];
+    const pieces = buckets.map((bucket) => {
+      const [piece] = splitByMonth(bucket, this.opts.tz);
+      if (!piece || piece.to !== bucket.to) throw new Error('a bucket must lie inside one month');
+      return piece;
+    });
+    const step = buckets[0]!.to - buckets[0]!.from;
+    // steps of one length, the last one possibly cut short (never longer: it would not be one step)
+    const evenSteps = buckets.every((b, n) => b.from === buckets[0]!.from + n * step && (b.to - b.from === step || (n === buckets.length - 1 && b.to - b.from < step)));
+    return this.piecesRows(pieces, { countOpenEnded: true, keep: true, steps: evenSteps, signal: opts.signal });
+  }
+
+  /**
+   * Rows of consecutive pieces: the kept ones where they still hold (`keep`), the others computed (with
+   * `countOpenEnded`, the last piece counts intervals running past its end); `steps`: the pieces are
+   * steps of one length, so runs of them to compute are read with one `aggregateSteps` each.
+   */
+  private async piecesRows(
+    pieces: readonly MonthPiece[],
+    opts: { countOpenEnded: boolean; keep: boolean; steps: boolean; signal?: AbortSignal },
+  ): Promise<Array<{ month: string; year: number; window: Window; rows: LedgerRow[] }>> {
+    if (pieces.length === 0) return [];
+    const kept = opts.keep ? this.kept : null;
+    // the change generation first: whatever is read after it is at least as new
+    const gen = kept ? await kept.generation() : 0;
+    const now = Date.now();
     const devices = await this.accountedDevices();
     const factors = await this.opts.factors.snapshot();
     const monthAggregates = new Map<string, Promise<AggregateRow[]>>();
-    const whole = { from: buckets[0]!.from, to: buckets[buckets.length - 1]!.to };
+    const whole = { from: pieces[0]!.from, to: pieces[pieces.length - 1]!.to };
+    // decisions on intervals that may overlap the window (an interval ends at or after the window's start)
     const accepted = (await this.opts.reviews?.inForce({ from: whole.from, to: Number.MAX_SAFE_INTEGER })) ?? new Map();
-    const step = buckets[0]!.to - buckets[0]!.from;
-    const evenSteps = buckets.every((b, n) => b.from === whole.from + n * step && (b.to - b.from === step || n === buckets.length - 1));
-    const prefetched = evenSteps && buckets.length > 1 && this.opts.store.aggregateSteps ? await this.opts.store.aggregateSteps(whole, step, { signal: opts.signal }) : undefined;
+    const open = (n: number) => opts.countOpenEnded && n === pieces.length - 1;
+    const keyOf = (n: number) => `${pieces[n]!.from}|${pieces[n]!.to}|${open(n) ? 'open' : 'closed'}`;
+    const devicesVersion = kept ? this.deviceVersions.of(devices) : 0;
+    const inputs = (n: number): RowInputs => ({ devices: devicesVersion, factors, accepted: acceptedIn(accepted, pieces[n]!) });
+    const found = kept ? await kept.lookup(pieces.map((_, n) => keyOf(n)), inputs) : pieces.map(() => undefined);
+
+    // runs of consecutive steps to compute, read with one aggregateSteps each
+    const prefetched = new Map<number, AggregateRow[]>();
+    const aggregateSteps = this.opts.store.aggregateSteps?.bind(this.opts.store);
+    if (opts.steps && aggregateSteps) {
+      const step = pieces[0]!.to - pieces[0]!.from;
+      for (let a = 0; a < pieces.length; a++) {
+        if (found[a]) continue;
+        let b = a;
+        while (b + 1 < pieces.length && !found[b + 1]) b++;
+        if (b > a) {
+          const rows = await aggregateSteps({ from: pieces[a]!.from, to: pieces[b]!.to }, step, { signal: opts.signal });
+          rows.forEach((r, k) => prefetched.set(a + k, r));
+        }
+        a = b;
+      }
+    }
+
     const out = [];
-    for (const [n, bucket] of buckets.entries()) {
+    for (const [n, piece] of pieces.entries()) {
       opts.signal?.throwIfAborted();
-      const [piece] = splitByMonth(bucket, this.opts.tz);
-      if (!piece || piece.to !== bucket.to) throw new Error('a bucket must lie inside one month');
-      const quantities = await collectQuantities(this.opts.store, piece, devices, {
-        tz: this.opts.tz,
-        measures: this.opts.measures,
-        factors,
-        countOpenEnded: n === buckets.length - 1,
-        monthAggregates,
-        accepted,
-        aggregate: prefetched?.[n],
-        signal: opts.signal,
-      });
-      const date = DateTime.fromMillis(piece.from, { zone: this.opts.tz }).toISODate()!;
-      const ctx = { year: piece.year, date, factors, gwpSet: this.opts.gwpSet, measures: this.opts.measures };
-      out.push({ month: piece.month, year: piece.year, window: { from: piece.from, to: piece.to }, rows: (await deviceRows(quantities, ctx)).sort((a, b) => a.device.localeCompare(b.device)) });
+      let rows = found[n];
+      if (!rows) {
+        let readTo = piece.to;
+        const quantities = await collectQuantities(this.opts.store, piece, devices, {
+          tz: this.opts.tz,
+          measures: this.opts.measures,
+          factors,
+          countOpenEnded: open(n),
+          monthAggregates,
+          accepted,
+          aggregate: prefetched.get(n),
+          signal: opts.signal,
+          reads: (w) => (readTo = Math.max(readTo, w.to)),
+        });
+        const date = DateTime.fromMillis(piece.from, { zone: this.opts.tz }).toISODate()!;
+        const ctx = { year: piece.year, date, factors, gwpSet: this.opts.gwpSet, measures: this.opts.measures };
+        rows = (await deviceRows(quantities, ctx)).sort((x, y) => x.device.localeCompare(y.device));
+        kept?.keep(keyOf(n), piece, rows, { gen, readTo, now }, inputs(n));
+      }
+      out.push({ month: piece.month, year: piece.year, window: { from: piece.from, to: piece.to }, rows });
     }
     return out;
   }

@@ -3,7 +3,7 @@ import type { LedgerRow } from '../ledger/device-row.js';
 import { isoInZone } from '../periods.js';
 import { roundFigure } from '../rounding.js';
 import type { BucketSize } from './buckets.js';
-import { trendFigures, type TrendFigures } from './figures.js';
+import { bucketFigures, trendFigures, type TrendFigures } from './figures.js';
 import type { BucketRows } from './trend.js';
 
 /** The drill-down path: sector → measure → site → device. `measure` "none" is the devices linked to no measure. */
@@ -87,7 +87,8 @@ export function breakdownOf(per: readonly BucketRows[], path: BreakdownPath, win
   const all = per.flatMap((b) => b.rows);
   const total = trendFigures(all);
   const level = levelOf(path);
-  const chosen = all.filter((r) => selects(path, r));
+  const whole = path.sector === undefined && path.measure === undefined && path.site === undefined;
+  const chosen = whole ? all : all.filter((r) => selects(path, r));
   const groups = new Map<string, LedgerRow[]>();
   for (const r of chosen) {
     const k = KEY[level](r);
@@ -101,7 +102,8 @@ export function breakdownOf(per: readonly BucketRows[], path: BreakdownPath, win
     return { key, ...(level === 'device' ? { kind: first.kind, stream: first.stream } : {}), ...f, share: shareOf(f, total) };
   });
   items.sort((a, b) => b.avoided_tco2e + b.inventory_tco2e - (a.avoided_tco2e + a.inventory_tco2e) || a.key.localeCompare(b.key));
-  const selected = trendFigures(chosen);
+  // every row chosen (the city's level): the same rows in the same order, the same figures
+  const selected = whole ? total : trendFigures(chosen);
   return {
     from: isoInZone(window.from, tz),
     to: isoInZone(window.to, tz),
@@ -112,7 +114,7 @@ export function breakdownOf(per: readonly BucketRows[], path: BreakdownPath, win
     selected: { ...selected, share: shareOf(selected, total) },
     items,
     series: per.map((b) => {
-      const f = trendFigures(b.rows.filter((r) => selects(path, r)));
+      const f = whole ? bucketFigures(b.rows) : trendFigures(b.rows.filter((r) => selects(path, r)));
       const energy = f.energy_kwh.pv + f.energy_kwh.biogas_generation + f.energy_kwh.ev_charging + f.energy_kwh.generation;
       return { from: isoInZone(b.from, tz), to: isoInZone(b.to, tz), label: b.label, avoided_tco2e: f.avoided_tco2e, sold_tco2e: f.sold_tco2e, inventory_tco2e: f.inventory_tco2e, energy_kwh: roundFigure(energy, 'kWh'), consumption_kwh: f.energy_kwh.consumption, provisional: f.provisional };
     }),

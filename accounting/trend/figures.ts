@@ -39,3 +39,17 @@ export function trendFigures(rows: readonly LedgerRow[]): TrendFigures {
     provisional: t.provisional,
   };
 }
+
+const figuresOfBuckets = new WeakMap<readonly LedgerRow[], TrendFigures>();
+
+/**
+ * `trendFigures` of one bucket's rows, remembered for a frozen array: the ledger keeps a settled bucket's
+ * rows frozen and answers the same array again (accounting/ledger/kept-rows.ts), so the trend and the
+ * drill-down total each kept bucket once. Other arrays are totalled each time.
+ */
+export function bucketFigures(rows: readonly LedgerRow[]): TrendFigures {
+  if (!Object.isFrozen(rows)) return trendFigures(rows);
+  let f = figuresOfBuckets.get(rows);
+  if (!f) figuresOfBuckets.set(rows, (f = trendFigures(rows)));
+  return f;
+}

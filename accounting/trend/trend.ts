@@ -4,7 +4,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import { isoInZone } from '../periods.js';
 import type { MonthlyRollups } from '../rollups/monthly.js';
 import { trendBuckets, type BucketSize } from './buckets.js';
-import { trendFigures, type TrendFigures } from './figures.js';
+import { bucketFigures, trendFigures, type TrendFigures } from './figures.js';
 
 export interface BucketRows {
   from: number;
@@ -67,7 +67,7 @@ export function trendOf(per: readonly BucketRows[], window: Window, size: Bucket
     to: isoInZone(window.to, tz),
     bucket: size,
     tz,
-    buckets: per.map((b) => ({ from: isoInZone(b.from, tz), to: isoInZone(b.to, tz), label: b.label, month: b.label.slice(0, 7), ...trendFigures(b.rows) })),
+    buckets: per.map((b) => ({ from: isoInZone(b.from, tz), to: isoInZone(b.to, tz), label: b.label, month: b.label.slice(0, 7), ...bucketFigures(b.rows) })),
     totals: trendFigures(per.flatMap((b) => b.rows)),
     months,
   };

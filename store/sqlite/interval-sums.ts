@@ -1,9 +1,10 @@
 import type Database from 'better-sqlite3';
+import { DateTime } from 'luxon';
 
 /**
  * Interval sums per hour and per day (store/README.md, "Interval sums"): what `aggregate` reads instead of
- * every interval of a long window. `interval_sums` holds, per bucket (an hour or a UTC day counted from
- * the epoch) and per (device, counter, kind, site, sector, quality), the intervals' amounts and covered
+ * every interval of a long window. `interval_sums` holds, per bucket (an hour, or a day starting at the
+ * city's midnight: `interval_sums_days`, below) and per (device, counter, kind, site, sector, quality), the intervals' amounts and covered
  * time inside the bucket, pro rata by time as `aggregate` counts them, their methane at normal conditions
  * where they carry a CH4 share (`ch4_nm3`), how many intervals end in it and how many run on past its end.
  * Triggers on `intervals` keep it in the same transaction as the intervals, so a reader's snapshot always
@@ -36,84 +37,156 @@ export const LONG = `(t1 > t0 AND (t1 - 1) / ${HOUR_MS} - t0 / ${HOUR_MS} >= 2)`
 
 /** The bucket lengths, hour and day; and the two parts an interval crossing one edge has. */
 const SPANS = `(SELECT ${HOUR_MS} AS span UNION ALL SELECT ${DAY_MS})`;
+const DAYS_ONLY = `(SELECT ${DAY_MS} AS span)`;
 const PARTS = '(SELECT 0 AS n UNION ALL SELECT 1)';
+
+/**
+ * Where the day level's days start: at k × DAY_MS − offset, the offset in [0, DAY_MS), a whole number of
+ * hours (so every day is whole hours). `dayOffsetOf(tz)`: a zone's offset from UTC when it is the same
+ * at every time the service accepts (2000 to 2100: lib/time.ts), so the days are the city's days
+ * (Asia/Taipei, UTC+8: 8 h, its days start at 16:00 UTC); 0 (UTC days) for a zone with summer time or
+ * an offset that is not whole hours, whose days are then read from the hours.
+ */
+export function dayOffsetOf(tz: string): number {
+  let known = dayOffsets.get(tz);
+  if (known === undefined) dayOffsets.set(tz, (known = zoneDayOffset(tz)));
+  return known;
+}
+
+const dayOffsets = new Map<string, number>();
+
+function zoneDayOffset(tz: string): number {
+  const offsets = new Set<number>();
+  const from = Date.UTC(2000, 0, 1);
+  const to = Date.UTC(2100, 0, 1);
+  // weekly: summer time lasts months, and any change of the standard offset shows as a second value
+  for (let t = from; t < to && offsets.size < 2; t += 7 * DAY_MS) offsets.add(DateTime.fromMillis(t, { zone: tz }).offset);
+  offsets.add(DateTime.fromMillis(to, { zone: tz }).offset);
+  if (offsets.size !== 1) return 0;
+  const ms = [...offsets][0]! * 60_000;
+  if (!Number.isFinite(ms) || ms % HOUR_MS !== 0) return 0;
+  return ((ms % DAY_MS) + DAY_MS) % DAY_MS;
+}
 
 /**
  * The parts of interval row `r` (NEW, OLD, or a table alias) with `sign` (1 adds, -1 takes away): per
  * level, the bucket of its start (a) and of its end (b: a non-zero interval ending on an edge belongs
- * to the bucket before it, as in `aggregate`'s overlap rule); part 0 in bucket a, part 1 in bucket b
+ * to the bucket before it, as in `aggregate`'s overlap rule), buckets counted from −`off` (a whole
+ * number of hours: the hours are the same for any offset); part 0 in bucket a, part 1 in bucket b
  * when b = a + 1. Amounts are shared by time with `aggregate`'s own expression.
  */
-function partsOf(r: string, sign: 1 | -1, from = ''): string {
-  const a = `(${r}.t0 / s.span)`;
-  const b = `((${r}.t1 - (${r}.t1 > ${r}.t0)) / s.span)`;
-  const edge = `(${b} * s.span)`;
+function partsOf(r: string, sign: 1 | -1, off: number, from = '', spans = SPANS): string {
+  const a = `((${r}.t0 + ${off}) / s.span)`;
+  const b = `((${r}.t1 - (${r}.t1 > ${r}.t0) + ${off}) / s.span)`;
+  const edge = `(${b} * s.span - ${off})`;
   const amount = `(CASE WHEN ${r}.t1 = ${r}.t0 THEN ${r}.amount
         WHEN ${b} = ${a} THEN ${r}.amount * (${r}.t1 - ${r}.t0) * 1.0 / (${r}.t1 - ${r}.t0)
         WHEN p.n = 0 THEN ${r}.amount * (${edge} - ${r}.t0) * 1.0 / (${r}.t1 - ${r}.t0)
         ELSE ${r}.amount * (${r}.t1 - ${edge}) * 1.0 / (${r}.t1 - ${r}.t0) END)`;
-  return `SELECT s.span AS span, (${a} + p.n) * s.span AS start, ${r}.device AS device, ${r}.counter AS counter, ${r}.kind AS kind,
+  return `SELECT s.span AS span, (${a} + p.n) * s.span - ${off} AS start, ${r}.device AS device, ${r}.counter AS counter, ${r}.kind AS kind,
       ${r}.site AS site, ${r}.sector AS sector, ${r}.quality AS quality,
       ${sign} * (p.n = ${b} - ${a}) AS ends,
       ${sign} * (p.n < ${b} - ${a}) AS carried,
       ${sign} * (CASE WHEN ${r}.t1 = ${r}.t0 THEN 0 WHEN ${b} = ${a} THEN ${r}.t1 - ${r}.t0 WHEN p.n = 0 THEN ${edge} - ${r}.t0 ELSE ${r}.t1 - ${edge} END) AS covered_ms,
       ${sign} * ${amount} AS amount,
       ${sign} * ${ch4Weight(`${r}.ctx`)} * ${amount} AS ch4_nm3
-    FROM ${from}${SPANS} s, ${PARTS} p
+    FROM ${from}${spans} s, ${PARTS} p
     WHERE p.n <= ${b} - ${a} AND NOT (${r}.t1 > ${r}.t0 AND (${r}.t1 - 1) / ${HOUR_MS} - ${r}.t0 / ${HOUR_MS} >= 2)`;
 }
 
 const COLUMNS = 'span, start, device, counter, kind, site, sector, quality, ends, carried, covered_ms, amount, ch4_nm3';
 
-const upsert = (r: string, sign: 1 | -1) => `INSERT INTO interval_sums (${COLUMNS})
-    ${partsOf(r, sign)}
+const upsert = (r: string, sign: 1 | -1, off: number) => `INSERT INTO interval_sums (${COLUMNS})
+    ${partsOf(r, sign, off)}
     ON CONFLICT (span, start, device, counter, kind, site, sector, quality) DO UPDATE SET
       ends = ends + excluded.ends, carried = carried + excluded.carried,
       covered_ms = covered_ms + excluded.covered_ms, amount = amount + excluded.amount, ch4_nm3 = ch4_nm3 + excluded.ch4_nm3;`;
 
-const OBJECTS: Array<[name: string, type: 'table' | 'trigger' | 'index', sql: string]> = [
-  [
-    'interval_sums',
-    'table',
-    `CREATE TABLE interval_sums (
-      span INTEGER NOT NULL, start INTEGER NOT NULL,
-      device TEXT NOT NULL, counter TEXT NOT NULL, kind TEXT NOT NULL, site TEXT NOT NULL, sector TEXT NOT NULL, quality TEXT NOT NULL,
-      ends INTEGER NOT NULL, carried INTEGER NOT NULL, covered_ms INTEGER NOT NULL, amount REAL NOT NULL, ch4_nm3 REAL NOT NULL,
-      PRIMARY KEY (span, start, device, counter, kind, site, sector, quality)
-    ) WITHOUT ROWID`,
-  ],
-  ['intervals_long', 'index', `CREATE INDEX intervals_long ON intervals (t1) WHERE t1 > t0 AND (t1 - 1) / ${HOUR_MS} - t0 / ${HOUR_MS} >= 2`],
-  ['interval_sums_insert', 'trigger', `CREATE TRIGGER interval_sums_insert AFTER INSERT ON intervals BEGIN ${upsert('NEW', 1)} END`],
-  ['interval_sums_delete', 'trigger', `CREATE TRIGGER interval_sums_delete AFTER DELETE ON intervals BEGIN ${upsert('OLD', -1)} END`],
-  ['interval_sums_update', 'trigger', `CREATE TRIGGER interval_sums_update AFTER UPDATE ON intervals BEGIN ${upsert('OLD', -1)} ${upsert('NEW', 1)} END`],
+const TABLE = `CREATE TABLE interval_sums (
+  span INTEGER NOT NULL, start INTEGER NOT NULL,
+  device TEXT NOT NULL, counter TEXT NOT NULL, kind TEXT NOT NULL, site TEXT NOT NULL, sector TEXT NOT NULL, quality TEXT NOT NULL,
+  ends INTEGER NOT NULL, carried INTEGER NOT NULL, covered_ms INTEGER NOT NULL, amount REAL NOT NULL, ch4_nm3 REAL NOT NULL,
+  PRIMARY KEY (span, start, device, counter, kind, site, sector, quality)
+) WITHOUT ROWID`;
+
+/** Where the day level's days start (`dayOffsetOf`): one row, read by `aggregate` and written with the triggers. */
+const DAYS_TABLE = 'CREATE TABLE interval_sums_days (offset_ms INTEGER NOT NULL, tz TEXT NOT NULL)';
+
+const LONG_INDEX = `CREATE INDEX intervals_long ON intervals (t1) WHERE t1 > t0 AND (t1 - 1) / ${HOUR_MS} - t0 / ${HOUR_MS} >= 2`;
+
+/** The triggers, with the day level's offset written into them. */
+const TRIGGERS = (off: number): Array<[name: string, sql: string]> => [
+  ['interval_sums_insert', `CREATE TRIGGER interval_sums_insert AFTER INSERT ON intervals BEGIN ${upsert('NEW', 1, off)} END`],
+  ['interval_sums_delete', `CREATE TRIGGER interval_sums_delete AFTER DELETE ON intervals BEGIN ${upsert('OLD', -1, off)} END`],
+  ['interval_sums_update', `CREATE TRIGGER interval_sums_update AFTER UPDATE ON intervals BEGIN ${upsert('OLD', -1, off)} ${upsert('NEW', 1, off)} END`],
 ];
+
+const NAMES = ['interval_sums', 'interval_sums_days', 'intervals_long', ...TRIGGERS(0).map(([n]) => n)];
+
+/** The day level as it is kept: its offset, or null in a data dir from before the zone's days (UTC days). */
+export function sumsDayOffset(db: Database.Database): number | null {
+  const has = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'interval_sums_days'").get();
+  if (!has) return null;
+  const row = db.prepare('SELECT offset_ms FROM interval_sums_days').get() as { offset_ms: number } | undefined;
+  return row ? Number(row.offset_ms) : null;
+}
 
 /**
  * Sets up the sums on the connection that writes intervals (called by `migrate`): `recursive_triggers`
  * on, so the row an `INSERT OR REPLACE` replaces fires the delete trigger (SQLite fires delete triggers
- * for REPLACE only then); and, in a data dir from before the sums (or from before `ch4_nm3`), the table,
- * its triggers and the index of long intervals, filled from the intervals already stored, in one
- * transaction (a crash leaves the dir as it was; the next start does it again).
+ * for REPLACE only then); and, where needed, in one transaction (a crash leaves the dir as it was; the
+ * next start does it again):
+ * - a data dir from before the sums (or from before `ch4_nm3`): the table, its triggers and the index of
+ *   long intervals, filled from the intervals already stored;
+ * - sums from before the zone's days: their days are UTC days, kept as the day level with offset 0;
+ * - `day` given (the service's zone, `dayOffsetOf`) and the day level kept with another offset: the day
+ *   level rebuilt from the intervals with it (the hours stay). Without `day` the offset kept stays (a new
+ *   data dir: UTC days).
  */
-export function installIntervalSums(db: Database.Database): void {
+export function installIntervalSums(db: Database.Database, day?: { offsetMs: number; tz: string }): void {
   db.pragma('recursive_triggers = ON');
+  if (day && (!Number.isInteger(day.offsetMs) || day.offsetMs < 0 || day.offsetMs >= DAY_MS || day.offsetMs % HOUR_MS !== 0)) {
+    throw new Error(`the day level's offset must be whole hours in [0, 24 h), got ${day.offsetMs} ms`);
+  }
   const present = () => {
-    const rows = db.prepare(`SELECT name FROM sqlite_master WHERE name IN (${OBJECTS.map(() => '?').join(', ')})`).all(...OBJECTS.map(([n]) => n)) as Array<{ name: string }>;
+    const rows = db.prepare(`SELECT name FROM sqlite_master WHERE name IN (${NAMES.map(() => '?').join(', ')})`).all(...NAMES) as Array<{ name: string }>;
     return new Set(rows.map((r) => r.name));
   };
-  // the sums as this version keeps them: every object, and the table with every column
-  const current = () => present().size === OBJECTS.length && (db.prepare('PRAGMA table_info(interval_sums)').all() as Array<{ name: string }>).some((c) => c.name === 'ch4_nm3');
+  const withMethane = () => (db.prepare('PRAGMA table_info(interval_sums)').all() as Array<{ name: string }>).some((c) => c.name === 'ch4_nm3');
+  // the sums as this version keeps them, with the day level the caller asks for
+  const current = () => {
+    if (present().size !== NAMES.length || !withMethane()) return false;
+    const kept = sumsDayOffset(db);
+    return kept !== null && (day === undefined || kept === day.offsetMs);
+  };
   if (current()) return;
   db.transaction(() => {
     if (current()) return;
     const have = present();
-    for (const [name, type] of [...OBJECTS].reverse()) if (have.has(name)) db.exec(`DROP ${type.toUpperCase()} ${name}`);
-    db.exec(OBJECTS[0]![2]);
-    db.exec(`INSERT INTO interval_sums (${COLUMNS})
-      SELECT span, start, device, counter, kind, site, sector, quality, SUM(ends), SUM(carried), SUM(covered_ms), SUM(amount), SUM(ch4_nm3)
-      FROM (${partsOf('i', 1, 'intervals i, ')})
-      GROUP BY span, start, device, counter, kind, site, sector, quality`);
-    for (const [, , sql] of OBJECTS.slice(1)) db.exec(sql);
+    const whole = !have.has('interval_sums') || !withMethane();
+    const kept = whole ? null : (sumsDayOffset(db) ?? 0); // sums from before the zone's days hold UTC days
+    const off = day?.offsetMs ?? kept ?? 0;
+    for (const [name] of TRIGGERS(0)) if (have.has(name)) db.exec(`DROP TRIGGER ${name}`);
+    if (whole) {
+      if (have.has('interval_sums')) db.exec('DROP TABLE interval_sums');
+      db.exec(TABLE);
+      db.exec(`INSERT INTO interval_sums (${COLUMNS})
+        SELECT span, start, device, counter, kind, site, sector, quality, SUM(ends), SUM(carried), SUM(covered_ms), SUM(amount), SUM(ch4_nm3)
+        FROM (${partsOf('i', 1, off, 'intervals i, ')})
+        GROUP BY span, start, device, counter, kind, site, sector, quality`);
+    } else if (kept !== off) {
+      db.exec(`DELETE FROM interval_sums WHERE span = ${DAY_MS}`);
+      db.exec(`INSERT INTO interval_sums (${COLUMNS})
+        SELECT span, start, device, counter, kind, site, sector, quality, SUM(ends), SUM(carried), SUM(covered_ms), SUM(amount), SUM(ch4_nm3)
+        FROM (${partsOf('i', 1, off, 'intervals i, ', DAYS_ONLY)})
+        GROUP BY span, start, device, counter, kind, site, sector, quality`);
+    }
+    if (!have.has('interval_sums_days')) db.exec(DAYS_TABLE);
+    const keptTz = have.has('interval_sums_days') ? (db.prepare('SELECT tz FROM interval_sums_days').get() as { tz: string } | undefined)?.tz : undefined;
+    db.exec('DELETE FROM interval_sums_days');
+    db.prepare('INSERT INTO interval_sums_days (offset_ms, tz) VALUES (?, ?)').run(off, day?.tz ?? (off === kept ? (keptTz ?? 'UTC') : 'UTC'));
+    if (!have.has('intervals_long')) db.exec(LONG_INDEX);
+    for (const [, sql] of TRIGGERS(off)) db.exec(sql);
   }).immediate();
 }
 
@@ -121,8 +194,8 @@ export function installIntervalSums(db: Database.Database): void {
  * Interval amounts over [@from, @to), exactly what summing every overlapping interval pro rata gives
  * (the rule of `OVERLAPS` in schema.ts), read as:
  * - part 1, [@from, h0): the intervals overlapping the window's start up to its first whole hour, one by one;
- * - part 2, [h0, h1): the whole hours, from `interval_sums`: hours up to the first whole UTC day, the
- *   whole days, hours after the last whole day;
+ * - part 2, [h0, h1): the whole hours, from `interval_sums`: hours up to the first whole day of the day
+ *   level (its offset from `interval_sums_days`), the whole days, hours after the last whole day;
  * - part 3, [h1, @to): the intervals after the last whole hour, one by one;
  * - part 0: the long intervals overlapping the window, one by one.
  * Parts 1–3 hold no long interval, and an interval that runs on from one of them into the next is in
@@ -131,13 +204,11 @@ export function installIntervalSums(db: Database.Database): void {
  */
 export const AGGREGATE_BY_SUMS = `
 WITH
-p AS (SELECT CAST(@from AS INTEGER) AS f, CAST(@to AS INTEGER) AS t),
-h AS (SELECT f, t, ((f + ${HOUR_MS - 1}) / ${HOUR_MS}) * ${HOUR_MS} AS h0, (t / ${HOUR_MS}) * ${HOUR_MS} AS h1 FROM p),
-hh AS (SELECT f, t, CASE WHEN h1 > h0 THEN h0 ELSE t END AS h0, CASE WHEN h1 > h0 THEN h1 ELSE t END AS h1 FROM h),
-w AS (SELECT f, t, h0, h1,
-        CASE WHEN (h1 / ${DAY_MS}) * ${DAY_MS} > ((h0 + ${DAY_MS - 1}) / ${DAY_MS}) * ${DAY_MS} THEN ((h0 + ${DAY_MS - 1}) / ${DAY_MS}) * ${DAY_MS} ELSE h1 END AS d0,
-        CASE WHEN (h1 / ${DAY_MS}) * ${DAY_MS} > ((h0 + ${DAY_MS - 1}) / ${DAY_MS}) * ${DAY_MS} THEN (h1 / ${DAY_MS}) * ${DAY_MS} ELSE h1 END AS d1
-      FROM hh),
+p AS (SELECT CAST(@from AS INTEGER) AS f, CAST(@to AS INTEGER) AS t, (SELECT offset_ms FROM interval_sums_days) AS off),
+h AS (SELECT f, t, off, ((f + ${HOUR_MS - 1}) / ${HOUR_MS}) * ${HOUR_MS} AS h0, (t / ${HOUR_MS}) * ${HOUR_MS} AS h1 FROM p),
+hh AS (SELECT f, t, off, CASE WHEN h1 > h0 THEN h0 ELSE t END AS h0, CASE WHEN h1 > h0 THEN h1 ELSE t END AS h1 FROM h),
+dd AS (SELECT f, t, h0, h1, ((h0 + off + ${DAY_MS - 1}) / ${DAY_MS}) * ${DAY_MS} - off AS d0, ((h1 + off) / ${DAY_MS}) * ${DAY_MS} - off AS d1 FROM hh),
+w AS (SELECT f, t, h0, h1, CASE WHEN d1 > d0 THEN d0 ELSE h1 END AS d0, CASE WHEN d1 > d0 THEN d1 ELSE h1 END AS d1 FROM dd),
 parts AS (
   SELECT 1 AS part, device, counter, kind, site, sector, quality, COUNT(*) AS intervals,
       SUM(t1 > w.h0) AS continuing,

@@ -51,13 +51,17 @@ const ADDED: Array<[table: string, column: string, definition: string]> = [
   ['intervals', 'end_pending', 'REAL'],
 ];
 
-export function migrate(db: Database.Database): void {
+/**
+ * Brings a database to this version's schema. `day`: the day level of the interval sums in the
+ * service's zone (`dayOffsetOf`, store/sqlite/interval-sums.ts); without it the level stays as kept.
+ */
+export function migrate(db: Database.Database, opts: { day?: { offsetMs: number; tz: string } } = {}): void {
   db.exec(SCHEMA);
   for (const [table, column, definition] of ADDED) {
     const cols = db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>;
     if (!cols.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
   }
-  installIntervalSums(db);
+  installIntervalSums(db, opts.day);
 }
 
 /**
@@ -65,9 +69,6 @@ export function migrate(db: Database.Database): void {
  * ts and different seq) when its instant lies in it. Aggregates and interval lists use the same rule.
  */
 const OVERLAPS = '(t1 >= @from AND t0 < @to AND (t1 > @from OR t1 = t0) AND (t1 < @to OR t1 > t0))';
-
-/** An interval (t0 ≥ @from) whose time lies in one step of @step ms counted from @from. */
-const INSIDE_ONE_STEP = '(t1 = t0 OR CAST((t0 - @from) / @step AS INTEGER) = CAST((t1 - 1 - @from) / @step AS INTEGER))';
 
 /** The queries readers run, off the main thread (lib/sqlite-reader.ts): a long one never holds up ingest. */
 export const READS = {
@@ -78,16 +79,8 @@ export const READS = {
   // @gen marked an hour starting before @to
   changeGeneration: 'SELECT COALESCE(MAX(gen), 0) AS gen FROM interval_changes',
   changedBefore: `SELECT EXISTS (SELECT 1 FROM interval_changes WHERE gen > @gen AND hour * ${HOUR_MS} < @to) AS changed`,
-  // Steps of @step ms from @from (aggregateSteps): intervals lying inside one step are summed per step by
-  // SQLite; the few that cross a step edge or the window's edges come back one by one (store/steps.ts).
-  stepsInside: `SELECT device, counter, kind, site, sector, quality,
-      CAST((CASE WHEN t1 = t0 THEN t1 - @from ELSE t1 - 1 - @from END) / @step AS INTEGER) AS step,
-      COUNT(*) AS intervals, 0 AS continuing, SUM(t1 - t0) AS covered_ms, SUM(amount) AS amount
-    FROM intervals
-    WHERE t1 >= @from AND t1 <= @to AND t0 >= @from AND (t1 > t0 OR t1 < @to) AND ${INSIDE_ONE_STEP}
-    GROUP BY device, counter, kind, site, sector, quality, step`,
-  stepsCrossing: `SELECT device, counter, kind, site, sector, quality, t0, t1, amount FROM intervals
-    WHERE ${OVERLAPS} AND NOT (t1 <= @to AND t0 >= @from AND ${INSIDE_ONE_STEP})`,
+  // the earliest hour a change after @gen marked (null: none): whether kept rows that read up to a time still hold
+  earliestChange: `SELECT MIN(hour) * ${HOUR_MS} AS at FROM interval_changes WHERE gen > @gen`,
   intervals: `SELECT * FROM intervals WHERE device = @device AND ${OVERLAPS} ORDER BY counter, t1, seq1 LIMIT @limit`,
   heldOut: `SELECT * FROM intervals WHERE quality = 'implausible' AND t1 >= @from AND t1 < @to ORDER BY t1, device, counter LIMIT @limit`,
   readings: `SELECT device, ts, seq, fields, extras, received_at FROM readings

@@ -38,7 +38,7 @@ export async function openHarness(
   const tz = opts.tz ?? 'Asia/Taipei';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netzero-accounts-'));
   const state = await openServiceState(dir);
-  const store = opts.store ? await opts.store(dir) : SqliteStore.inDataDir(dir);
+  const store = opts.store ? await opts.store(dir) : SqliteStore.inDataDir(dir, undefined, { timeZone: tz });
   await store.start();
   const registry = new DeviceRegistry(state);
   const accounts = await openAccounts({ state, store, registry, tz, gwpSet: opts.gwpSet ?? 'ar5' });

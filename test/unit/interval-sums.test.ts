@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { normalCubicMetres } from '../../accounting/streams/biogas/method.js';
 import { overlapShare } from '../../store/intervals.js';
+import { dayOffsetOf, sumsDayOffset } from '../../store/sqlite/interval-sums.js';
 import { migrate, NO_SEQ, READS, SCHEMA } from '../../store/sqlite/schema.js';
 
 /**
@@ -10,7 +11,8 @@ import { migrate, NO_SEQ, READS, SCHEMA } from '../../store/sqlite/schema.js';
  * only the intervals at a window's edges. These tests hold it to what the store answered before the sums:
  * summing every overlapping interval pro rata (`BY_SCAN`, the query it replaced, kept here verbatim), on a
  * hand-worked example and on random series and windows, after late readings re-cut intervals, after
- * deletes, and on a data dir written before the sums existed.
+ * deletes, and on a data dir written before the sums existed; with the days as UTC days and as the
+ * city's days (Asia/Taipei, UTC+8, and a zone west of UTC).
  */
 
 /** The aggregate query before the sums (store/sqlite/schema.ts until 2026-12-02), the reference. */
@@ -210,7 +212,9 @@ describe('aggregate from hourly and daily sums (store/sqlite/interval-sums.ts)',
   const context = (c: { ch4_pct: number; temp_c?: number; pressure_kpa?: number } | undefined) =>
     c && Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined));
 
-  it('random series, late readings and windows (some with a biogas meter\'s context): the same as summing every interval, methane as the biogas stream took it', () => {
+  function randomSeriesAndWindows(dayOffsetMs: number, numRuns: number) {
+    if (dayOffsetMs !== 0) migrate(db, { day: { offsetMs: dayOffsetMs, tz: 'test' } });
+    expect(sumsDayOffset(db)).toBe(dayOffsetMs);
     const series = fc.array(
       fc.record({
         device: fc.constantFrom('a', 'b', 'c'),
@@ -266,19 +270,129 @@ describe('aggregate from hourly and daily sums (store/sqlite/interval-sums.ts)',
           expectSame(bySums(f, f + length * MIN), byScan(f, f + length * MIN));
           expectSameMethane(f, f + length * MIN);
         }
-        // whole hours and whole days, the rollup's and the summary's usual windows
+        // whole hours and whole days (UTC and Kaohsiung's), the rollup's and the summary's usual windows, and days of a trend
         expectSame(bySums(D0 - 2 * D, D0 + 3 * D), byScan(D0 - 2 * D, D0 + 3 * D));
         expectSame(bySums(D0 - 8 * H, D0 + 16 * H), byScan(D0 - 8 * H, D0 + 16 * H));
+        expectSame(bySums(D0 - 8 * H - D, D0 + 16 * H + D), byScan(D0 - 8 * H - D, D0 + 16 * H + D));
+        const zoneDay = D0 - dayOffsetMs;
+        for (let k = -2; k <= 2; k++) expectSame(bySums(zoneDay + k * D, zoneDay + (k + 1) * D), byScan(zoneDay + k * D, zoneDay + (k + 1) * D));
         expectSameMethane(D0 - 2 * D, D0 + 3 * D);
         expectSameMethane(D0 - 8 * H, D0 + 16 * H);
+        expectSameMethane(zoneDay - D, zoneDay + 2 * D);
       }),
-      { numRuns: 150 },
+      { numRuns },
     );
+  }
+
+  it('random series, late readings and windows (some with a biogas meter\'s context): the same as summing every interval, methane as the biogas stream took it', () => {
+    randomSeriesAndWindows(0, 150);
+  });
+
+  it('the same with the days in Kaohsiung (UTC+8: days from 16:00 UTC)', () => {
+    randomSeriesAndWindows(8 * H, 100);
+  });
+
+  it('the same with the days of a zone west of UTC (UTC−5: days from 05:00 UTC, offset 19 h)', () => {
+    randomSeriesAndWindows(19 * H, 60);
   });
 
   it('reads the sums, not every interval, for whole hours and days (query plan)', () => {
     const plan = (db.prepare(`EXPLAIN QUERY PLAN ${READS.aggregate}`).all({ from: D0, to: D0 + D }) as Array<{ detail: string }>).map((r) => r.detail);
     expect(plan.some((d) => /interval_sums USING PRIMARY KEY/.test(d))).toBe(true);
     expect(plan.some((d) => /SCAN intervals\b/.test(d))).toBe(false);
+  });
+});
+
+describe("the day level in the city's zone (interval_sums_days)", () => {
+  const TPE = 8 * H;
+  /** Kaohsiung's 23 Nov 2026: 22 Nov 16:00 UTC to 23 Nov 16:00 UTC */
+  const DAY_TPE = D0 - TPE;
+
+  function example() {
+    put('m-1', D0 - 10 * MIN, D0 + 20 * MIN, 6);
+    put('m-1', D0 + 20 * MIN, D0 + 80 * MIN, 12, { seq1: 1 });
+    put('m-1', D0 + 80 * MIN, D0 + 80 * MIN, 0.5, { seq1: 2 });
+    put('m-1', D0 + 80 * MIN, D0 + 300 * MIN, 30);
+    put('m-1', D0 + 300 * MIN, D0 + 310 * MIN, 0, { quality: 'step_back' });
+    put('m-1', D0 + 310 * MIN, D0 + 330 * MIN, 100, { quality: 'implausible' });
+  }
+  const dayRow = (start: number, quality = 'ok') =>
+    db.prepare(`SELECT ends, carried, covered_ms, amount FROM interval_sums WHERE span = ${D} AND start = ? AND quality = ?`).get(start, quality) as
+      { ends: number; carried: number; covered_ms: number; amount: number } | undefined;
+
+  it('by hand: the Kaohsiung day holds I1, I2 and I3 whole in one row (6 + 12 + 0.5 = 18.5 kWh over 90 min); I4 is long, read one by one', () => {
+    migrate(db, { day: { offsetMs: TPE, tz: 'Asia/Taipei' } });
+    example();
+    // I1 (23:50 → 00:20 UTC) lies inside the Kaohsiung day (07:50 → 08:20 local): whole in it, no UTC-midnight cut
+    expect(dayRow(DAY_TPE)).toEqual({ ends: 3, carried: 0, covered_ms: 90 * MIN, amount: 18.5 });
+    expect(dayRow(DAY_TPE, 'implausible')).toMatchObject({ ends: 1, amount: 100 });
+    expect(dayRow(D0)).toBeUndefined(); // no UTC day rows
+    const rows = bySums(DAY_TPE, DAY_TPE + D);
+    expect(only(rows, 'ok')).toEqual({ device: 'm-1', counter: 'import_kwh', quality: 'ok', intervals: 4, continuing: 0, covered_ms: 310 * MIN, amount: 48.5 });
+    expectSame(rows, byScan(DAY_TPE, DAY_TPE + D));
+    // a UTC day is read from hours and the Kaohsiung days: 00:00–16:00 UTC of 23 Nov, I1 20/30 of 6 = 4
+    const utc = bySums(D0, D0 + D);
+    expect(only(utc, 'ok')).toMatchObject({ intervals: 4, covered_ms: 300 * MIN });
+    expect(only(utc, 'ok')!.amount).toBeCloseTo(4 + 12 + 0.5 + 30, 12);
+    expectSame(utc, byScan(D0, D0 + D));
+  });
+
+  it('sums from before the zone\'s days keep their UTC days until a zone is asked for; then the day level is rebuilt, once, and kept by the triggers', () => {
+    example();
+    db.exec('DROP TABLE interval_sums_days'); // the sums as the version before kept them
+    migrate(db); // a start without a zone (a test, a tool) keeps the UTC days as they are
+    expect(sumsDayOffset(db)).toBe(0);
+    expect(dayRow(D0 - D)).toMatchObject({ ends: 0, carried: 1 }); // I1 cut at the UTC midnight
+    const windows = [[D0 - H, D0 + 6 * H], [DAY_TPE, DAY_TPE + D], [D0 - D, D0 + 2 * D], [D0 + 30 * MIN, D0 + 270 * MIN]] as const;
+    for (const [from, to] of windows) expectSame(bySums(from, to), byScan(from, to));
+
+    migrate(db, { day: { offsetMs: TPE, tz: 'Asia/Taipei' } });
+    expect(sumsDayOffset(db)).toBe(TPE);
+    expect(dayRow(D0 - D)).toBeUndefined();
+    expect(dayRow(DAY_TPE)).toEqual({ ends: 3, carried: 0, covered_ms: 90 * MIN, amount: 18.5 });
+    for (const [from, to] of windows) expectSame(bySums(from, to), byScan(from, to));
+    const hours = db.prepare(`SELECT COUNT(*) AS n FROM interval_sums WHERE span = ${H}`).get() as { n: number };
+
+    // kept from then on: a late reading re-cuts I2 at 00:50
+    put('m-1', D0 + 20 * MIN, D0 + 50 * MIN, 5);
+    put('m-1', D0 + 50 * MIN, D0 + 80 * MIN, 7, { seq1: 1 });
+    expect(dayRow(DAY_TPE)).toEqual({ ends: 4, carried: 0, covered_ms: 90 * MIN, amount: 18.5 });
+    for (const [from, to] of windows) expectSame(bySums(from, to), byScan(from, to));
+    migrate(db, { day: { offsetMs: TPE, tz: 'Asia/Taipei' } }); // a second start with the zone changes nothing
+    expect(dayRow(DAY_TPE)).toEqual({ ends: 4, carried: 0, covered_ms: 90 * MIN, amount: 18.5 });
+    expect((db.prepare(`SELECT COUNT(*) AS n FROM interval_sums WHERE span = ${H}`).get() as { n: number }).n).toBe(hours.n); // the hour rows as they were
+
+    migrate(db, { day: { offsetMs: 0, tz: 'UTC' } }); // another zone: rebuilt again
+    expect(dayRow(DAY_TPE)).toBeUndefined();
+    for (const [from, to] of windows) expectSame(bySums(from, to), byScan(from, to));
+  });
+
+  it('a data dir from before the sums gets them at start with the zone\'s days', () => {
+    db.close();
+    db = new Database(':memory:');
+    db.exec(SCHEMA);
+    example();
+    migrate(db, { day: { offsetMs: TPE, tz: 'Asia/Taipei' } });
+    expect(dayRow(DAY_TPE)).toEqual({ ends: 3, carried: 0, covered_ms: 90 * MIN, amount: 18.5 });
+    for (const [from, to] of [[DAY_TPE, DAY_TPE + D], [D0 - D, D0 + 2 * D]] as const) expectSame(bySums(from, to), byScan(from, to));
+  });
+
+  it('a day of a trend in Kaohsiung reads the day rows, not the hours (query plan: the sums by their key)', () => {
+    migrate(db, { day: { offsetMs: TPE, tz: 'Asia/Taipei' } });
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${READS.aggregate}`).all({ from: DAY_TPE, to: DAY_TPE + D }) as Array<{ detail: string }>).map((r) => r.detail);
+    expect(plan.some((d) => /interval_sums USING PRIMARY KEY/.test(d))).toBe(true);
+    expect(plan.some((d) => /SCAN intervals\b/.test(d))).toBe(false);
+  });
+
+  it('dayOffsetOf: a zone with one whole-hour offset from 2000 to 2100 has its days; summer time or half hours keep UTC days', () => {
+    expect(dayOffsetOf('Asia/Taipei')).toBe(8 * H);
+    expect(dayOffsetOf('Asia/Tokyo')).toBe(9 * H);
+    expect(dayOffsetOf('UTC')).toBe(0);
+    expect(dayOffsetOf('America/Bogota')).toBe(19 * H); // UTC−5, no summer time since 1993
+    expect(dayOffsetOf('Pacific/Kiritimati')).toBe(14 * H); // UTC+14
+    expect(dayOffsetOf('Europe/Berlin')).toBe(0); // summer time
+    expect(dayOffsetOf('Asia/Kolkata')).toBe(0); // UTC+5:30
+    expect(dayOffsetOf('Europe/Istanbul')).toBe(0); // +2/+3 until 2016, +3 since
+    expect(() => migrate(db, { day: { offsetMs: 30 * MIN, tz: 'x' } })).toThrow(/whole hours/);
   });
 });

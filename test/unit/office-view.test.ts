@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { DateTime } from 'luxon';
+import { measureInfo } from '../../accounting/budget-progress.js';
+import { Ledger } from '../../accounting/ledger/ledger.js';
+import type { ReadingStore } from '../../store/types.js';
 import { breakdownOf } from '../../accounting/trend/breakdown.js';
 import { countBuckets, trendBuckets } from '../../accounting/trend/buckets.js';
 import { monthRevisions, rowsPerBucket, trendOf } from '../../accounting/trend/trend.js';
@@ -10,8 +14,10 @@ import { localMs, openHarness, type AccountsHarness } from '../helpers/accounts.
 
 /**
  * The office view's computations with hand-worked numbers: the trend per day (an interval crossing
- * midnight shared by time), the one-scan step aggregate against one aggregate per day, the drill-down's
- * shares, the months' rollup revisions, the programmes' rollout and the 民國 year.
+ * midnight shared by time), the step aggregate against one aggregate per day, the drill-down's
+ * shares, the months' rollup revisions, the programmes' rollout and the 民國 year; the ledger rows of
+ * settled days kept and answered again (by hand, and on random readings with late ones against a ledger
+ * that keeps nothing and reads one aggregate per bucket).
  *
  * Data (Asia/Taipei, March 2024, published grid factor 0.474 kgCO2e/kWh):
  * - pv-a (rooftop-pv, residential_commercial, site s1): 100 kWh at 1 Mar 10:00, 200 at 14:00 (100 kWh on
@@ -112,6 +118,14 @@ describe('the trend, by hand', () => {
     expect([s.avoided_tco2e, s.inventory_tco2e, s.energy_kwh.pv]).toEqual([trend.totals.avoided_tco2e, trend.totals.inventory_tco2e, trend.totals.energy_kwh.pv]);
   });
 
+  it('a window from noon to 20:00 the next day: two buckets, the second longer than the first, each its own hours', async () => {
+    // m-b reads 10 kWh an hour: 1 Mar 12:00–24:00 120 kWh (0.05688 t), 2 Mar 00:00–20:00 200 kWh (0.0948 t)
+    const w = { from: localMs('2024-03-01T12:00', TZ), to: localMs('2024-03-02T20:00', TZ) };
+    const per = await rowsPerBucket(h.accounts.ledger, w, 'day');
+    const days = trendOf(per, w, 'day', TZ, []).buckets.map((b) => [b.label, b.energy_kwh.consumption, b.inventory_tco2e]);
+    expect(days).toEqual([['2024-03-01', 120, 0.05688], ['2024-03-02', 200, 0.0948]]);
+  });
+
   it('marks a restated month with its revision', async () => {
     await h.accounts.rollups.compute('2024-03', 'manual');
     await h.write([{ device: 'pv-c', ts: '2024-03-02T12:00', seq: 3, energy_kwh: 60 }]);
@@ -154,6 +168,151 @@ describe('the drill-down, by hand', () => {
     const meter = breakdownOf(per, { sector: 'industry', measure: 'none' }, window, 'day', TZ);
     expect(meter.items.map((i) => [i.key, i.inventory_tco2e])).toEqual([['s2', 0.22752]]);
   });
+});
+
+/** The same store without the step read and change tracking: one aggregate per bucket, nothing kept (the InfluxDB store's way). */
+function directStore(store: ReadingStore): ReadingStore {
+  const hidden = new Set<PropertyKey>(['aggregateSteps', 'changeGeneration', 'earliestChangeSince']);
+  return new Proxy(store, {
+    get(target, prop) {
+      if (hidden.has(prop)) return undefined;
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/** A ledger over the same accounts reading through `store` (a fresh one keeps nothing yet). */
+const ledgerOver = (x: AccountsHarness, store: ReadingStore) =>
+  new Ledger({ store, registry: x.registry, factors: x.accounts.factors, measures: measureInfo(x.accounts.budget), tz: x.tz, gwpSet: 'ar5', reviews: x.accounts.reviews });
+
+/** The store's reads of aggregates, counted. */
+function countReads(store: ReadingStore): { aggregate: number; steps: number; reset: () => void } {
+  const counts = { aggregate: 0, steps: 0, reset: () => ((counts.aggregate = 0), (counts.steps = 0)) };
+  const aggregate = store.aggregate.bind(store);
+  const steps = store.aggregateSteps!.bind(store);
+  store.aggregate = (...a) => (counts.aggregate++, aggregate(...a));
+  store.aggregateSteps = (...a) => (counts.steps++, steps(...a));
+  return counts;
+}
+
+describe('the ledger rows of settled days, kept', () => {
+  /**
+   * The data of the hand-worked trend above (pv-a, pv-c, m-b over 1–2 Mar 2024) on its own data dir, then a
+   * late reading of pv-c at 2 Mar 12:00 (60 kWh): it makes a new interval 1 Mar 12:00 → 2 Mar 12:00 of 20
+   * kWh, 12 h on each day, so both days change (1 Mar +10 kWh, 2 Mar +10 kWh): PV 180 and 40 kWh, avoided
+   * 180 × 0.474 = 0.08532 t and 40 × 0.474 = 0.01896 t. A late reading on 3 Mar changes neither.
+   */
+  it('by hand: the same days again read nothing from the store; a late reading makes the days it touches be computed again', async () => {
+    const x = await openHarness({ tz: TZ });
+    try {
+      await x.addDevice({ id: 'pv-a', kind: 'pv_inverter', site: 's1', sector: 'residential_commercial', measure: 'rooftop-pv' });
+      await x.addDevice({ id: 'pv-c', kind: 'pv_inverter', site: 's1', sector: 'residential_commercial', measure: 'rooftop-pv' });
+      await x.addDevice({ id: 'm-b', kind: 'smart_meter', site: 's2', sector: 'industry' });
+      await x.write([
+        { device: 'pv-a', ts: '2024-03-01T10:00', seq: 1, energy_kwh: 100 },
+        { device: 'pv-a', ts: '2024-03-01T14:00', seq: 2, energy_kwh: 200 },
+        { device: 'pv-a', ts: '2024-03-02T10:00', seq: 3, energy_kwh: 260 },
+        { device: 'pv-c', ts: '2024-03-01T10:00', seq: 1, energy_kwh: 0 },
+        { device: 'pv-c', ts: '2024-03-01T12:00', seq: 2, energy_kwh: 40 },
+        { device: 'm-b', ts: '2024-03-01T00:00', seq: 1, import_kwh: 1000 },
+        { device: 'm-b', ts: '2024-03-03T00:00', seq: 2, import_kwh: 1480 },
+      ]);
+      const reads = countReads(x.store);
+      const days = async () => trendOf(await rowsPerBucket(x.accounts.ledger, window, 'day'), window, 'day', TZ, []).buckets.map((b) => [b.label, b.energy_kwh.pv, b.avoided_tco2e, b.inventory_tco2e]);
+      expect(await days()).toEqual([['2024-03-01', 170, 0.08058, 0.11376], ['2024-03-02', 30, 0.01422, 0.11376]]);
+      expect(reads.steps).toBe(1); // both days in one step read
+      reads.reset();
+      expect(await days()).toEqual([['2024-03-01', 170, 0.08058, 0.11376], ['2024-03-02', 30, 0.01422, 0.11376]]);
+      expect([reads.aggregate, reads.steps]).toEqual([0, 0]); // kept
+
+      await x.write([{ device: 'pv-c', ts: '2024-03-02T12:00', seq: 3, energy_kwh: 60 }]);
+      reads.reset();
+      expect(await days()).toEqual([['2024-03-01', 180, 0.08532, 0.11376], ['2024-03-02', 40, 0.01896, 0.11376]]);
+      expect(reads.steps).toBe(1);
+
+      // a reading after the window's end starting an interval there (m-b 3 Mar 00:00 → 4 Mar 00:00): its
+      // change mark is the hour at the window's end, so both days stay kept
+      await x.write([{ device: 'm-b', ts: '2024-03-04T00:00', seq: 3, import_kwh: 1720 }]);
+      reads.reset();
+      expect(await days()).toEqual([['2024-03-01', 180, 0.08532, 0.11376], ['2024-03-02', 40, 0.01896, 0.11376]]);
+      expect([reads.aggregate, reads.steps]).toEqual([0, 0]);
+
+      // pv-a at 3 Mar 10:00: its new interval 2 Mar 10:00 → 3 Mar 10:00 (40 kWh) puts 14/24 in 2 Mar: 40 + 23.333 = 63.333 kWh,
+      // 63.333 × 0.474 = 30.02 kg; 1 Mar stays kept, 2 Mar alone is read (one aggregate)
+      await x.write([{ device: 'pv-a', ts: '2024-03-03T10:00', seq: 4, energy_kwh: 300 }]);
+      reads.reset();
+      const got = await days();
+      expect(got).toEqual([['2024-03-01', 180, 0.08532, 0.11376], ['2024-03-02', 63.333, 0.03002, 0.11376]]);
+      expect([reads.aggregate, reads.steps]).toEqual([1, 0]);
+      // what a ledger keeping nothing, one aggregate per day, computes
+      const fresh = await rowsPerBucket(ledgerOver(x, directStore(x.store)), window, 'day');
+      expect(await rowsPerBucket(x.accounts.ledger, window, 'day')).toEqual(fresh);
+    } finally {
+      await x.close();
+    }
+  });
+});
+
+describe('kept rows against a ledger that keeps nothing: random readings, late readings, windows', () => {
+  /**
+   * Three devices (PV, a meter, a meter with a declared saving baseline, whose stream collects) read at
+   * random gaps (a minute to ten hours) from 30 Mar 2024 on, across the month's end; the trend of random
+   * windows (from a midnight or any minute, one to six days) by day and by month, computed, then after
+   * late readings (between stored ones, so intervals are re-cut, and after the last) computed again and
+   * once more: each time what a fresh ledger reading one aggregate per bucket computes.
+   */
+  it('the trend by day and by month equals a fresh computation, before and after late readings', async () => {
+    const start = localMs('2024-03-30T00:00', TZ);
+    const reading = fc.record({ gapMin: fc.oneof(fc.integer({ min: 1, max: 90 }), fc.integer({ min: 1, max: 600 })), rise: fc.integer({ min: 0, max: 40 }) });
+    const windowArb = fc.record({ dayFrom: fc.integer({ min: 0, max: 4 }), minute: fc.option(fc.integer({ min: 1, max: 1439 }), { nil: undefined }), lengthMin: fc.integer({ min: 60, max: 6 * 1440 }) });
+    const late = fc.record({ device: fc.constantFrom('pv', 'm', 'ms'), atMin: fc.integer({ min: 0, max: 7 * 1440 }), value: fc.integer({ min: 0, max: 2000 }) });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(reading, { minLength: 2, maxLength: 40 }),
+        fc.array(windowArb, { minLength: 1, maxLength: 3 }),
+        fc.array(late, { minLength: 1, maxLength: 4 }),
+        async (readings, windows, lates) => {
+          const x = await openHarness({ tz: TZ });
+          try {
+            await x.addDevice({ id: 'pv', kind: 'pv_inverter', site: 's1', sector: 'residential_commercial', measure: 'rooftop-pv' });
+            await x.addDevice({ id: 'm', kind: 'smart_meter', site: 's2', sector: 'industry' });
+            await x.addDevice({ id: 'ms', kind: 'smart_meter', site: 's2', sector: 'industry', params: { baseline_kwh_per_month: 3000 } });
+            const rows: Array<{ device: string; ts: number; seq: number } & Record<string, unknown>> = [];
+            for (const [k, id] of ['pv', 'm', 'ms'].entries()) {
+              let t = start + k * 7 * 60_000;
+              let v = 1000;
+              readings.forEach((r, n) => {
+                rows.push({ device: id, ts: t, seq: n + 1, [id === 'pv' ? 'energy_kwh' : 'import_kwh']: v });
+                t += (r.gapMin * (k + 1) * 60_000) / 2;
+                v += r.rise;
+              });
+            }
+            await x.write(rows);
+            const ws = windows.map((w) => {
+              const from = start + w.dayFrom * 86_400_000 + (w.minute ?? 0) * 60_000;
+              return { from, to: from + w.lengthMin * 60_000 };
+            });
+            const fresh = ledgerOver(x, directStore(x.store));
+            const same = async () => {
+              for (const w of ws) {
+                for (const size of ['day', 'month'] as const) {
+                  expect(await rowsPerBucket(x.accounts.ledger, w, size)).toEqual(await rowsPerBucket(fresh, w, size));
+                }
+              }
+            };
+            await same();
+            await x.write(lates.map((l, n) => ({ device: l.device, ts: start + l.atMin * 60_000 + 30_000, seq: 1000 + n, [l.device === 'pv' ? 'energy_kwh' : 'import_kwh']: l.value })));
+            await same();
+            await same();
+          } finally {
+            await x.close();
+          }
+        },
+      ),
+      { numRuns: 12 },
+    );
+  }, 120_000);
 });
 
 describe('programmes', () => {

@@ -9,12 +9,18 @@ import { SqliteStore } from '../../store/sqlite-store.js';
 import { migrate, NO_SEQ, READS } from '../../store/sqlite/schema.js';
 import { joinAdjacent, SettledAggregates, settledSplit, type SettledReads } from '../../store/sqlite/settled-aggregates.js';
 import type { AggregateRow, Window } from '../../store/types.js';
+import { stepWindows } from '../../store/steps.js';
+import { KEEP_AFTER_MS, KeptRows, type ChangeTracking, type RowInputs } from '../../accounting/ledger/kept-rows.js';
+import type { LedgerRow } from '../../accounting/ledger/device-row.js';
+import type { FactorSet } from '../../accounting/factors/factor-set.js';
 
 /**
  * A window's settled part kept in memory (store/sqlite/settled-aggregates.ts): joining the aggregates of
  * two adjacent windows gives the aggregate of both; a kept piece is answered again only while no write
  * touched it; and the embedded store answers exactly what one read of the whole window answers, after
- * late readings, and after a write from another connection on the same file.
+ * late readings, and after a write from another connection on the same file; its steps (the days of a
+ * trend, in the city's zone) each what one read of the step answers; and the ledger's kept rows
+ * (accounting/ledger/kept-rows.ts) answered again only while no change mark falls before what they read.
  */
 
 const MIN = 60_000;
@@ -259,6 +265,66 @@ describe('SqliteStore.aggregate with the settled part kept', () => {
     expect(got.find((r) => r.device === 'm3')!.amount).toBe(4);
   });
 
+  it('aggregateSteps with the days in Kaohsiung: each step what one read of it answers, on random readings with late ones and random windows and steps', async () => {
+    await store.close();
+    store = new SqliteStore(file, undefined, { timeZone: 'Asia/Taipei' });
+    await store.start(); // the day level rebuilt in the city's zone
+    const series = fc.array(
+      fc.record({ device: fc.constantFrom('m1', 'm2', 'm3'), at: fc.integer({ min: -2 * 24 * 60, max: 5 * 24 * 60 }), sec: fc.integer({ min: 0, max: 59 }), rise: fc.integer({ min: 0, max: 20 }) }),
+      { minLength: 1, maxLength: 30 },
+    );
+    const windows = fc.record({
+      from: fc.integer({ min: -3 * 24 * 60, max: 4 * 24 * 60 }),
+      midnight: fc.boolean(),
+      steps: fc.integer({ min: 1, max: 5 }),
+      step: fc.constantFrom(24 * 60, 24 * 60, 60, 6 * 60, 17),
+      cut: fc.integer({ min: 0, max: 24 * 60 }),
+    });
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(series, series, fc.array(windows, { minLength: 1, maxLength: 3 }), async (first, late, ws) => {
+        // each run on devices of its own (the stored data of earlier runs stays, as a live store's does)
+        const id = (d: string) => `${d}-${n}`;
+        n++;
+        const byDevice = (rs: typeof first) => rs.map((r) => meter(id(r.device), T0 + r.at * MIN + r.sec * 1000, 0));
+        const values = new Map<string, number>();
+        const put = async (rs: typeof first) => {
+          const readings = byDevice(rs);
+          readings.forEach((r, k) => {
+            const v = (values.get(r.device) ?? 100) + rs[k]!.rise;
+            values.set(r.device, v);
+            r.fields = { import_kwh: v };
+          });
+          await store.writeBatch(readings.sort((a, b) => a.ts - b.ts));
+        };
+        await put(first);
+        await put(late); // late and out of order: values rise in write order, not time order (step backs, jumps)
+        for (const w of ws) {
+          const from = w.midnight ? T0 + Math.round(w.from / (24 * 60)) * 24 * H : T0 + w.from * MIN + 7000;
+          const window = { from, to: from + (w.steps - 1) * w.step * MIN + Math.max(1, Math.min(w.cut, w.step)) * MIN };
+          const steps = await store.aggregateSteps(window, w.step * MIN);
+          const parts = stepWindows(window, w.step * MIN);
+          expect(steps).toHaveLength(parts.length);
+          parts.forEach((p, k) => expect(normal(steps[k]!)).toEqual(normal(direct(p))));
+        }
+      }),
+      { numRuns: 30 },
+    );
+  }, 60_000);
+
+  it('change tracking: the generation, and the earliest hour a later write changed', async () => {
+    const gen = await store.changeGeneration();
+    expect(await store.earliestChangeSince(gen)).toBeNull();
+    // a late reading at 05:05 re-cuts m1's interval 05:00–05:15: marked at the hour of 05:00
+    await store.writeBatch([meter('m1', T0 + 5 * H + 5 * MIN, 120.2)]);
+    expect(await store.earliestChangeSince(gen)).toBe(T0 + 5 * H);
+    const later = await store.changeGeneration();
+    expect(later).toBeGreaterThan(gen);
+    await store.writeBatch([meter('m2', T0 + 2 * H + 5 * MIN, 108.2)]);
+    expect(await store.earliestChangeSince(gen)).toBe(T0 + 2 * H);
+    expect(await store.earliestChangeSince(later)).toBe(T0 + 2 * H);
+  });
+
   it('a reader that stops waiting gets its abort, and the shared read still finishes for the next asker', async () => {
     const w = { from: T0, to: T0 + 12 * H };
     const ac = new AbortController();
@@ -266,5 +332,67 @@ describe('SqliteStore.aggregate with the settled part kept', () => {
     ac.abort(new Error('budget spent'));
     await expect(asked).rejects.toThrow();
     expect(normal(await store.aggregate(w))).toEqual(normal(direct(w)));
+  });
+});
+
+describe('KeptRows: ledger rows answered again while nothing they read changed', () => {
+  const D = 24 * H;
+  /** marks as the store keeps them: generation → hour start */
+  let marks: Array<{ gen: number; at: number }>;
+  const changes: ChangeTracking = {
+    changeGeneration: async () => marks.reduce((a, m) => Math.max(a, m.gen), 0),
+    earliestChangeSince: async (gen) => {
+      const after = marks.filter((m) => m.gen > gen).map((m) => m.at);
+      return after.length === 0 ? null : Math.min(...after);
+    },
+  };
+  const factors = {} as FactorSet;
+  const inputs: RowInputs = { devices: 1, factors, accepted: '' };
+  const row = (device: string) => ({ device }) as LedgerRow;
+  const now = T0 + 10 * D;
+  beforeEach(() => (marks = [{ gen: 3, at: T0 - D }]));
+
+  it('by hand: a day read up to its end stays kept through marks at or after its end, not one before it', async () => {
+    const kept = new KeptRows(changes);
+    const day = { from: T0, to: T0 + D };
+    const gen = await kept.generation();
+    expect(gen).toBe(3);
+    kept.keep('day', day, [row('a')], { gen, readTo: day.to, now }, inputs);
+    expect((await kept.lookup(['day'], () => inputs))[0]).toEqual([row('a')]);
+    marks.push({ gen: 4, at: T0 + D }); // a write starting at the day's end: the day is as it was
+    expect((await kept.lookup(['day'], () => inputs))[0]).toEqual([row('a')]);
+    marks.push({ gen: 5, at: T0 + D - H }); // a late reading in the day's last hour
+    expect((await kept.lookup(['day'], () => inputs))[0]).toBeUndefined();
+  });
+
+  it('a day that read a later month (a baseline) is stale after a change in that month', async () => {
+    const kept = new KeptRows(changes);
+    const day = { from: T0, to: T0 + D };
+    kept.keep('day', day, [row('a')], { gen: 3, readTo: T0 + 40 * D, now }, inputs);
+    marks.push({ gen: 4, at: T0 + 35 * D });
+    expect((await kept.lookup(['day'], () => inputs))[0]).toBeUndefined();
+  });
+
+  it('other devices, another factor set or other accepted intervals are other inputs', async () => {
+    const kept = new KeptRows(changes);
+    const day = { from: T0, to: T0 + D };
+    kept.keep('day', day, [row('a')], { gen: 3, readTo: day.to, now }, inputs);
+    for (const other of [{ ...inputs, devices: 2 }, { ...inputs, factors: {} as FactorSet }, { ...inputs, accepted: '[["a|x",1,"accept"]]' }]) {
+      expect((await kept.lookup(['day'], () => other))[0]).toBeUndefined();
+    }
+    expect((await kept.lookup(['day'], () => inputs))[0]).toEqual([row('a')]);
+  });
+
+  it('keeps no window ending within the fresh hours before now, freezes what it keeps, and drops the oldest beyond its rows', async () => {
+    const kept = new KeptRows(changes, { maxRows: 3 });
+    const rows = [row('a'), row('b')];
+    kept.keep('today', { from: now - D, to: now - KEEP_AFTER_MS + 1 }, [row('x')], { gen: 3, readTo: now, now }, inputs);
+    kept.keep('d1', { from: T0, to: T0 + D }, rows, { gen: 3, readTo: T0 + D, now }, inputs);
+    expect(Object.isFrozen(rows)).toBe(true);
+    kept.keep('d2', { from: T0 + D, to: T0 + 2 * D }, [row('c')], { gen: 3, readTo: T0 + 2 * D, now }, inputs);
+    expect(kept.size()).toEqual({ windows: 2, rows: 3 });
+    kept.keep('d3', { from: T0 + 2 * D, to: T0 + 3 * D }, [row('d')], { gen: 3, readTo: T0 + 3 * D, now }, inputs);
+    expect(kept.size()).toEqual({ windows: 2, rows: 2 }); // d1 dropped
+    expect((await kept.lookup(['today', 'd1', 'd2', 'd3'], () => inputs)).map((r) => r?.map((x) => x.device))).toEqual([undefined, undefined, ['c'], ['d']]);
   });
 });
