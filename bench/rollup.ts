@@ -24,8 +24,10 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { DateTime } from 'luxon';
 import { migrate, SCHEMA } from '../store/sqlite/schema.js';
+import { dayOffsetOf } from '../store/sqlite/interval-sums.js';
 import { totalRows } from '../accounting/totals.js';
 import type { LedgerRow } from '../accounting/ledger/device-row.js';
+import type { Window } from '../store/types.js';
 import { buildFixture, reuseFixture, type Fixture } from './rollup-fixture.js';
 import { startService, tempDir } from '../test/helpers/service.js';
 
@@ -43,6 +45,13 @@ const SECONDS = Number(process.env.BENCH_SUMMARY_SECONDS ?? 30);
 const KEEP = process.env.BENCH_KEEP === '1';
 /** a data dir kept by an earlier run (BENCH_KEEP=1): measured again without building it (its month's rollups are taken away first) */
 const REUSE = process.env.BENCH_ROLLUP_DATA_DIR;
+/**
+ * What to measure (comma-separated, default all): `writes` (the sums' cost per interval written),
+ * `rollup` (netzero rollup twice; the service's rollup is always run: the office view reads it),
+ * `summary` (the first /api/summary and the two loads), `office` (the office view's trend, drill-down and
+ * budget of the month: cold, warm and in a row). With `office` alone on a kept data dir, a quick run.
+ */
+const PARTS = new Set((process.env.BENCH_ROLLUP_PARTS ?? 'writes,rollup,summary,office').split(','));
 /** the issue's fleet: 10,000 devices every minute for a month */
 const FULL = { devices: 10_000, stepMin: 1 };
 const GOALS = { rollup_s: 10, summary_p99_ms: 200 };
@@ -67,19 +76,72 @@ interface Load {
   sent_per_s: number;
 }
 
+interface OfficeFigure {
+  figure: string;
+  path: string;
+  /** the first request on the service (the data dir's pages may be cached by the OS from earlier runs) */
+  first: { status: number; ms: number };
+  /** the same again once the trend's shared result (2 s) has expired: computed again, settled parts kept */
+  again: { status: number; ms: number };
+  /** `OFFICE_IN_A_ROW` more, each once the shared result expired, one after the other: median and max */
+  in_a_row: { statuses: number[]; median_ms: number; max_ms: number };
+}
+
+/** Requests per figure after the first two. */
+const OFFICE_IN_A_ROW = 5;
+/** A shared trend or drill-down result is answered for 2 s (app/http/office-routes.ts): wait it out. */
+const SHARED_MS = 2_000;
+
+/**
+ * The office view's figures other than the summary, one request at a time: the drill-down and the trend
+ * of the month by day (the two share their rows: the drill-down first, so it is the cold one), the trend by
+ * month of the month and of its year, and /api/budget (the data's year). Each request waits for the
+ * shared result of the one before to expire, so each is computed.
+ */
+async function officeView(base: string, month: Window): Promise<OfficeFigure[]> {
+  const q = (from: number, to: number) => `from=${encodeURIComponent(iso(from))}&to=${encodeURIComponent(iso(to))}`;
+  const year = DateTime.fromMillis(month.from, { zone: TZ }).startOf('year');
+  const figures: Array<[string, string]> = [
+    ['/api/breakdown of the month by day (sector level)', `/api/breakdown?${q(month.from, month.to)}&bucket=day`],
+    ['/api/trend of the month by day', `/api/trend?${q(month.from, month.to)}&bucket=day`],
+    ['/api/trend of the month by month', `/api/trend?${q(month.from, month.to)}&bucket=month`],
+    ["/api/trend of the month's year by month", `/api/trend?${q(year.toMillis(), year.plus({ years: 1 }).toMillis())}&bucket=month`],
+    ["/api/budget of the month's year", `/api/budget?year=${year.year}`],
+  ];
+  const once = async (p: string) => {
+    await new Promise((r) => setTimeout(r, SHARED_MS + 200));
+    const t = performance.now();
+    const res = await fetch(`${base}${p}`, { signal: AbortSignal.timeout(60_000) });
+    await res.arrayBuffer();
+    return { status: res.status, ms: performance.now() - t };
+  };
+  const out: OfficeFigure[] = [];
+  for (const [figure, p] of figures) {
+    const first = await once(p);
+    const again = await once(p);
+    const row = [];
+    for (let i = 0; i < OFFICE_IN_A_ROW; i++) row.push(await once(p));
+    const ms = row.map((r) => r.ms);
+    out.push({ figure, path: p, first, again, in_a_row: { statuses: row.map((r) => r.status), median_ms: quantile(ms, 0.5), max_ms: Math.max(...ms) } });
+    process.stderr.write(`  ${figure}: first ${first.status} in ${first.ms.toFixed(0)} ms, again ${again.status} in ${again.ms.toFixed(0)} ms, ${OFFICE_IN_A_ROW} in a row: median ${quantile(ms, 0.5).toFixed(0)} ms, max ${Math.max(...ms).toFixed(0)} ms (${row.map((r) => r.status).join(' ')})\n`);
+  }
+  return out;
+}
+
 interface SizeResult {
   fixture: Fixture;
   days: number;
   step_min: number;
   biogas_step_min: number;
-  rollup_cli_first: Omit<Timed, 'output'>;
-  rollup_cli_again: Omit<Timed, 'output'>;
-  rollup_service_s: number;
-  first_summary_ms: number;
-  first_summary_status: number;
-  summary_matches_rollup: boolean;
-  summary_same: Load;
-  summary_varied: Load;
+  rollup_cli_first?: Omit<Timed, 'output'>;
+  rollup_cli_again?: Omit<Timed, 'output'>;
+  rollup_service_s?: number;
+  first_summary_ms?: number;
+  first_summary_status?: number;
+  summary_matches_rollup?: boolean;
+  summary_same?: Load;
+  summary_varied?: Load;
+  office?: OfficeFigure[];
 }
 
 const quantile = (xs: number[], q: number) => {
@@ -164,52 +226,60 @@ async function oneSize(days: number): Promise<SizeResult> {
     log(`  ${fixture.intervals.toLocaleString('en-US')} intervals in ${fixture.series} series, ${(fixture.readings_bytes / 2 ** 30).toFixed(2)} GiB, built in ${fixture.build_s.toFixed(1)} s`);
 
     const env = { NETZERO_TZ: TZ, NETZERO_LOG_LEVEL: 'warn' };
+    const result: SizeResult = { fixture, days: fixture.settings.days, step_min: fixture.settings.stepMin, biogas_step_min: fixture.settings.biogasStepMin };
     const cli = ['bin/netzero.js', 'rollup', '--month', MONTH, '--data-dir', dataDir];
-    const first = await timed(cli, env);
-    if (!/revision 1 \(new\)/.test(first.output)) throw new Error(`the first rollup did not make revision 1:\n${first.output.slice(0, 500)}`);
-    log(`  netzero rollup --month ${MONTH}: ${first.seconds.toFixed(2)} s, peak RSS ${first.max_rss_mib?.toFixed(0)} MiB`);
-    const again = await timed(cli, env);
-    if (!/unchanged/.test(again.output)) throw new Error(`the second rollup was not unchanged:\n${again.output.slice(0, 500)}`);
-    log(`  again (unchanged): ${again.seconds.toFixed(2)} s, peak RSS ${again.max_rss_mib?.toFixed(0)} MiB`);
+    if (PARTS.has('rollup')) {
+      const first = await timed(cli, env);
+      if (!/revision 1 \(new\)/.test(first.output)) throw new Error(`the first rollup did not make revision 1:\n${first.output.slice(0, 500)}`);
+      log(`  netzero rollup --month ${MONTH}: ${first.seconds.toFixed(2)} s, peak RSS ${first.max_rss_mib?.toFixed(0)} MiB`);
+      const again = await timed(cli, env);
+      if (!/unchanged/.test(again.output)) throw new Error(`the second rollup was not unchanged:\n${again.output.slice(0, 500)}`);
+      log(`  again (unchanged): ${again.seconds.toFixed(2)} s, peak RSS ${again.max_rss_mib?.toFixed(0)} MiB`);
+      const { output: _a, ...firstT } = first;
+      const { output: _b, ...againT } = again;
+      Object.assign(result, { rollup_cli_first: firstT, rollup_cli_again: againT });
+    }
 
+    let t = performance.now();
     const svc = await startService({ dataDir, env });
+    log(`  the service started in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     try {
-      let t = performance.now();
+      t = performance.now();
       const posted = await svc.api<{ revision: number; created: boolean }>('POST', `/api/rollups/monthly?month=${MONTH}`);
       if (posted.status !== 200) throw new Error(`POST /api/rollups/monthly: ${posted.status} ${JSON.stringify(posted.body).slice(0, 300)}`);
       const rollupServiceS = (performance.now() - t) / 1000;
       log(`  POST /api/rollups/monthly (in the service): ${rollupServiceS.toFixed(2)} s`);
-      const rollup = await svc.api<{ rows: LedgerRow[] }>('GET', `/api/rollups/monthly?month=${MONTH}`);
-      const totals = totalRows(rollup.body.rows).all;
-
+      result.rollup_service_s = rollupServiceS;
       const month = { from: DateTime.fromFormat(MONTH, 'yyyy-MM', { zone: TZ }).toMillis(), to: DateTime.fromFormat(MONTH, 'yyyy-MM', { zone: TZ }).plus({ months: 1 }).toMillis() };
-      const same = `${svc.base}/api/summary?from=${encodeURIComponent(iso(month.from))}&to=${encodeURIComponent(iso(month.to))}`;
-      t = performance.now();
-      const firstSummary = await fetch(same);
-      const summary = (await firstSummary.json()) as { avoided_tco2e: number; inventory_tco2e: number; sold_as_credits_tco2e: number; reason?: string };
-      const firstSummaryMs = performance.now() - t;
-      const matches =
-        firstSummary.status === 200 &&
-        Math.abs(summary.avoided_tco2e - totals.claimed_avoided_tco2e) < 1e-6 &&
-        Math.abs(summary.inventory_tco2e - totals.inventory_tco2e) < 1e-6 &&
-        Math.abs(summary.sold_as_credits_tco2e - totals.sold_tco2e) < 1e-6;
-      log(`  first /api/summary of the month: ${firstSummary.status} in ${firstSummaryMs.toFixed(0)} ms${firstSummary.status === 200 ? `; equals the rollup's totals: ${matches ? 'yes' : 'NO'}` : ` (${summary.reason})`}`);
 
-      const sameLoad = await load('the month, the same window every request', () => same);
-      log(`  summary, same window: p50 ${sameLoad.p50_ms.toFixed(0)} ms, p99 ${sameLoad.p99_ms.toFixed(0)} ms, failed ${JSON.stringify(sameLoad.failed)}`);
-      // the month's start to a different second of the data's last day, one per request
-      const lastDay = Math.max(fixture.from + 3_600_000, fixture.to - 86_400_000);
-      const variedLoad = await load("the month's start to a different second of the data's last day", (i) => {
-        const to = lastDay + Math.floor(((i * 7919) % 86_400) * ((fixture.to - lastDay) / 86_400)) * 1000 + 1000;
-        return `${svc.base}/api/summary?from=${encodeURIComponent(iso(month.from))}&to=${to}`;
-      });
-      log(`  summary, varied windows: p50 ${variedLoad.p50_ms.toFixed(0)} ms, p99 ${variedLoad.p99_ms.toFixed(0)} ms, failed ${JSON.stringify(variedLoad.failed)}`);
-      const { output: _a, ...firstT } = first;
-      const { output: _b, ...againT } = again;
-      return {
-        fixture, days: fixture.settings.days, step_min: fixture.settings.stepMin, biogas_step_min: fixture.settings.biogasStepMin, rollup_cli_first: firstT, rollup_cli_again: againT, rollup_service_s: rollupServiceS,
-        first_summary_ms: firstSummaryMs, first_summary_status: firstSummary.status, summary_matches_rollup: matches, summary_same: sameLoad, summary_varied: variedLoad,
-      };
+      if (PARTS.has('summary')) {
+        const rollup = await svc.api<{ rows: LedgerRow[] }>('GET', `/api/rollups/monthly?month=${MONTH}`);
+        const totals = totalRows(rollup.body.rows).all;
+        const same = `${svc.base}/api/summary?from=${encodeURIComponent(iso(month.from))}&to=${encodeURIComponent(iso(month.to))}`;
+        t = performance.now();
+        const firstSummary = await fetch(same);
+        const summary = (await firstSummary.json()) as { avoided_tco2e: number; inventory_tco2e: number; sold_as_credits_tco2e: number; reason?: string };
+        const firstSummaryMs = performance.now() - t;
+        const matches =
+          firstSummary.status === 200 &&
+          Math.abs(summary.avoided_tco2e - totals.claimed_avoided_tco2e) < 1e-6 &&
+          Math.abs(summary.inventory_tco2e - totals.inventory_tco2e) < 1e-6 &&
+          Math.abs(summary.sold_as_credits_tco2e - totals.sold_tco2e) < 1e-6;
+        log(`  first /api/summary of the month: ${firstSummary.status} in ${firstSummaryMs.toFixed(0)} ms${firstSummary.status === 200 ? `; equals the rollup's totals: ${matches ? 'yes' : 'NO'}` : ` (${summary.reason})`}`);
+
+        const sameLoad = await load('the month, the same window every request', () => same);
+        log(`  summary, same window: p50 ${sameLoad.p50_ms.toFixed(0)} ms, p99 ${sameLoad.p99_ms.toFixed(0)} ms, failed ${JSON.stringify(sameLoad.failed)}`);
+        // the month's start to a different second of the data's last day, one per request
+        const lastDay = Math.max(fixture.from + 3_600_000, fixture.to - 86_400_000);
+        const variedLoad = await load("the month's start to a different second of the data's last day", (i) => {
+          const to = lastDay + Math.floor(((i * 7919) % 86_400) * ((fixture.to - lastDay) / 86_400)) * 1000 + 1000;
+          return `${svc.base}/api/summary?from=${encodeURIComponent(iso(month.from))}&to=${to}`;
+        });
+        log(`  summary, varied windows: p50 ${variedLoad.p50_ms.toFixed(0)} ms, p99 ${variedLoad.p99_ms.toFixed(0)} ms, failed ${JSON.stringify(variedLoad.failed)}`);
+        Object.assign(result, { first_summary_ms: firstSummaryMs, first_summary_status: firstSummary.status, summary_matches_rollup: matches, summary_same: sameLoad, summary_varied: variedLoad });
+      }
+      if (PARTS.has('office')) result.office = await officeView(svc.base, month);
+      return result;
     } finally {
       // a query the request budget stopped goes on in its worker until SQLite returns; do not wait for it
       const stopped = await Promise.race([svc.stop().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 60_000))]);
@@ -240,7 +310,7 @@ function writeCost(): { without_us: number; with_us: number; intervals: number }
       const db = new Database(path.join(dir, 'readings.sqlite'));
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
-      if (withSums) migrate(db);
+      if (withSums) migrate(db, { day: { offsetMs: dayOffsetOf(TZ), tz: TZ } }); // the day level as the service keeps it
       else db.exec(SCHEMA);
       const put = db.prepare(`INSERT OR REPLACE INTO intervals (device, counter, t0, seq0, t1, seq1, v0, v1, amount, quality, kind, site, sector, ctx, reason)
         VALUES (?, 'import_kwh', ?, ?, ?, ?, ?, ?, ?, 'ok', 'smart_meter', 'bench-site', 'residential_commercial', '{}', '')`);
@@ -288,8 +358,8 @@ function fit(points: Array<[number, number]>): { a: number; b: number } {
 async function main() {
   const machine = { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gib: Math.round(os.totalmem() / 2 ** 30) };
   process.stdout.write(`rollup benchmark: ${DEVICES} devices, ${DAYS.join(', ')} day(s) of ${MONTH} (${TZ}) every ${STEP_MIN} min (biogas ${BIOGAS_STEP_MIN} min); summary at ${RPS}/s for ${SECONDS} s; ${JSON.stringify(machine)}\n`);
-  const writes = writeCost();
-  process.stderr.write(`write cost: ${writes.without_us.toFixed(1)} µs per interval without the sums, ${writes.with_us.toFixed(1)} µs with them\n`);
+  const writes = PARTS.has('writes') ? writeCost() : undefined;
+  if (writes) process.stderr.write(`write cost: ${writes.without_us.toFixed(1)} µs per interval without the sums, ${writes.with_us.toFixed(1)} µs with them\n`);
   const sizes: SizeResult[] = [];
   for (const days of REUSE ? [0] : DAYS) sizes.push(await oneSize(days));
 
@@ -300,28 +370,39 @@ async function main() {
   process.stdout.write(`\n${'figure'.padEnd(78)} ${'measured'.padStart(22)}   goal\n`);
   for (const s of sizes) {
     const size = `${s.fixture.devices} dev × ${s.days} d × ${s.step_min} min${s.biogas_step_min !== s.step_min ? ` (biogas ${s.biogas_step_min})` : ''} = ${(s.fixture.intervals / 1e6).toFixed(1)} M intervals`;
-    line(`rollup, netzero rollup --month (new revision), ${size}`, `${s.rollup_cli_first.seconds.toFixed(2)} s, ${s.rollup_cli_first.max_rss_mib?.toFixed(0)} MiB`, `< ${GOALS.rollup_s} s`);
-    line(`rollup, the same month again (unchanged)`, `${s.rollup_cli_again.seconds.toFixed(2)} s, ${s.rollup_cli_again.max_rss_mib?.toFixed(0)} MiB`, '');
-    line(`rollup in the service (POST /api/rollups/monthly)`, `${s.rollup_service_s.toFixed(2)} s`, '');
-    const answer = s.first_summary_status === 200 ? `equals the rollup: ${s.summary_matches_rollup ? 'yes' : 'NO'}` : `answered ${s.first_summary_status}`;
-    line(`/api/summary of the month, first request (${answer})`, `${s.first_summary_ms.toFixed(0)} ms`, '');
-    for (const l of [s.summary_same, s.summary_varied]) {
-      const bad = Object.entries(l.failed).map(([k, v]) => `${v}×${k}`).join(' ');
-      line(`/api/summary ${RPS}/s: ${l.window}`, `p50 ${l.p50_ms.toFixed(0)} p99 ${l.p99_ms.toFixed(0)} ms`, `p99 < ${GOALS.summary_p99_ms} ms${bad ? `  (${l.ok} of ${l.requests} answered; failed: ${bad}; the percentiles are of the answered)` : ''}`);
+    if (s.rollup_cli_first && s.rollup_cli_again) {
+      line(`rollup, netzero rollup --month (new revision), ${size}`, `${s.rollup_cli_first.seconds.toFixed(2)} s, ${s.rollup_cli_first.max_rss_mib?.toFixed(0)} MiB`, `< ${GOALS.rollup_s} s`);
+      line(`rollup, the same month again (unchanged)`, `${s.rollup_cli_again.seconds.toFixed(2)} s, ${s.rollup_cli_again.max_rss_mib?.toFixed(0)} MiB`, '');
+    }
+    if (s.rollup_service_s !== undefined) line(`rollup in the service (POST /api/rollups/monthly)`, `${s.rollup_service_s.toFixed(2)} s`, '');
+    if (s.first_summary_ms !== undefined && s.summary_same && s.summary_varied) {
+      const answer = s.first_summary_status === 200 ? `equals the rollup: ${s.summary_matches_rollup ? 'yes' : 'NO'}` : `answered ${s.first_summary_status}`;
+      line(`/api/summary of the month, first request (${answer})`, `${s.first_summary_ms.toFixed(0)} ms`, '');
+      for (const l of [s.summary_same, s.summary_varied]) {
+        const bad = Object.entries(l.failed).map(([k, v]) => `${v}×${k}`).join(' ');
+        line(`/api/summary ${RPS}/s: ${l.window}`, `p50 ${l.p50_ms.toFixed(0)} p99 ${l.p99_ms.toFixed(0)} ms`, `p99 < ${GOALS.summary_p99_ms} ms${bad ? `  (${l.ok} of ${l.requests} answered; failed: ${bad}; the percentiles are of the answered)` : ''}`);
+      }
+    }
+    for (const o of s.office ?? []) {
+      const status = (x: { status: number }) => (x.status === 200 ? '' : ` (${x.status})`);
+      line(o.figure, `${o.first.ms.toFixed(0)}${status(o.first)} / ${o.again.ms.toFixed(0)}${status(o.again)} ms`, `first / again; ${OFFICE_IN_A_ROW} more: median ${o.in_a_row.median_ms.toFixed(0)} ms, max ${o.in_a_row.max_ms.toFixed(0)} ms${o.in_a_row.statuses.some((x) => x !== 200) ? ` (${o.in_a_row.statuses.join(' ')})` : ''}`);
     }
   }
-  line(`write cost of the interval sums: µs per interval written (INSERT OR REPLACE, FULL sync, 1,000 per commit)`, `${writes.without_us.toFixed(1)} → ${writes.with_us.toFixed(1)} µs`, '');
-  const f = fit(sizes.map((s) => [s.fixture.intervals, s.rollup_cli_first.seconds]));
+  if (writes) line(`write cost of the interval sums: µs per interval written (INSERT OR REPLACE, FULL sync, 1,000 per commit)`, `${writes.without_us.toFixed(1)} → ${writes.with_us.toFixed(1)} µs`, '');
+  const timedSizes = sizes.filter((s) => s.rollup_cli_first);
+  const f = fit(timedSizes.map((s) => [s.fixture.intervals, s.rollup_cli_first!.seconds]));
   const extrapolated = f.a + f.b * fullIntervals;
-  line(
-    `EXTRAPOLATED as if the time grew with the intervals stored (${sizes.length} size(s)) to ${FULL.devices} devices × ${monthDays} d × ${FULL.stepMin} min = ${(fullIntervals / 1e6).toFixed(0)} M intervals`,
-    `${extrapolated.toFixed(1)} s`,
-    `< ${GOALS.rollup_s} s`,
-  );
+  if (timedSizes.length > 0) {
+    line(
+      `EXTRAPOLATED as if the time grew with the intervals stored (${timedSizes.length} size(s)) to ${FULL.devices} devices × ${monthDays} d × ${FULL.stepMin} min = ${(fullIntervals / 1e6).toFixed(0)} M intervals`,
+      `${extrapolated.toFixed(1)} s`,
+      `< ${GOALS.rollup_s} s`,
+    );
   process.stdout.write(
     '  (true of a rollup that reads every interval, the code before the interval sums; with the sums an upper bound: they are read per series,\n' +
       '   about 8 + days rows whatever the step; the whole month is measured with BENCH_ROLLUP_DAYS=30, bench/README.md)\n',
-  );
+    );
+  }
 
   const dir = path.join(HERE, 'results');
   fs.mkdirSync(dir, { recursive: true });

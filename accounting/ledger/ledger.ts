@@ -48,6 +48,9 @@ export interface LedgerOptions {
   reviews?: ReviewDecisions;
 }
 
+/** Buckets read ahead of the one being computed (the SQLite store has two readers). */
+const READ_AHEAD = 2;
+
 /** Device rows computed between two turns of the event loop. */
 const DEVICES_PER_TURN = 1_000;
 
@@ -99,8 +102,8 @@ export class Ledger {
    * Ledger rows for each bucket (consecutive windows, each inside one month: days or months of a trend).
    * Rows of settled buckets are kept and answered again while nothing they were computed from changed
    * (kept-rows.ts), so a trend of a month by day computes its last day. Buckets of one length still to
-   * compute are read with one `aggregateSteps` per run of them where the store has it; otherwise one
-   * aggregate per bucket, each off the event loop like every store read.
+   * compute are read with `aggregateSteps` where the store has it, a few ahead of the one computed;
+   * otherwise one aggregate per bucket, each off the event loop like every store read.
    */
   async rowsByBuckets(buckets: readonly Window[], opts: { signal?: AbortSignal } = {}): Promise<Array<{ month: string; year: number; window: Window; rows: LedgerRow[] }>> {
     if (buckets.length === 0) return [];
@@ -118,7 +121,7 @@ export class Ledger {
   /**
    * Rows of consecutive pieces: the kept ones where they still hold (`keep`), the others computed (with
    * `countOpenEnded`, the last piece counts intervals running past its end); `steps`: the pieces are
-   * steps of one length, so runs of them to compute are read with one `aggregateSteps` each.
+   * steps of one length, read with `aggregateSteps` (the store's step reads) a few ahead.
    */
   private async piecesRows(
     pieces: readonly MonthPiece[],
@@ -141,28 +144,25 @@ export class Ledger {
     const inputs = (n: number): RowInputs => ({ devices: devicesVersion, factors, accepted: acceptedIn(accepted, pieces[n]!) });
     const found = kept ? await kept.lookup(pieces.map((_, n) => keyOf(n)), inputs) : pieces.map(() => undefined);
 
-    // runs of consecutive steps to compute, read with one aggregateSteps each
-    const prefetched = new Map<number, AggregateRow[]>();
-    const aggregateSteps = this.opts.store.aggregateSteps?.bind(this.opts.store);
-    if (opts.steps && aggregateSteps) {
-      const step = pieces[0]!.to - pieces[0]!.from;
-      for (let a = 0; a < pieces.length; a++) {
-        if (found[a]) continue;
-        let b = a;
-        while (b + 1 < pieces.length && !found[b + 1]) b++;
-        if (b > a) {
-          const rows = await aggregateSteps({ from: pieces[a]!.from, to: pieces[b]!.to }, step, { signal: opts.signal });
-          rows.forEach((r, k) => prefetched.set(a + k, r));
-        }
-        a = b;
-      }
-    }
+    // Steps to compute are read with aggregateSteps a few buckets ahead of the one being computed: the
+    // reads run in the store's workers while the ledger of the bucket before runs here.
+    const aggregateSteps = opts.steps ? this.opts.store.aggregateSteps?.bind(this.opts.store) : undefined;
+    const step = pieces[0]!.to - pieces[0]!.from;
+    const ahead = new Map<number, Promise<AggregateRow[]>>();
+    const readAhead = (n: number) => {
+      if (!aggregateSteps || n >= pieces.length || found[n] || ahead.has(n)) return;
+      const read = aggregateSteps({ from: pieces[n]!.from, to: pieces[n]!.to }, step, { signal: opts.signal }).then((r) => r[0] ?? []);
+      read.catch(() => undefined); // awaited in its turn; a computation stopped before leaves no unhandled rejection
+      ahead.set(n, read);
+    };
 
     const out = [];
     for (const [n, piece] of pieces.entries()) {
       opts.signal?.throwIfAborted();
       let rows = found[n];
       if (!rows) {
+        for (let k = n; k <= n + READ_AHEAD; k++) readAhead(k);
+        const aggregate = await ahead.get(n);
         let readTo = piece.to;
         const quantities = await collectQuantities(this.opts.store, piece, devices, {
           tz: this.opts.tz,
@@ -171,7 +171,7 @@ export class Ledger {
           countOpenEnded: open(n),
           monthAggregates,
           accepted,
-          aggregate: prefetched.get(n),
+          aggregate,
           signal: opts.signal,
           reads: (w) => (readTo = Math.max(readTo, w.to)),
         });

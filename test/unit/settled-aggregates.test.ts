@@ -348,7 +348,7 @@ describe('KeptRows: ledger rows answered again while nothing they read changed',
   };
   const factors = {} as FactorSet;
   const inputs: RowInputs = { devices: 1, factors, accepted: '' };
-  const row = (device: string) => ({ device }) as LedgerRow;
+  const row = (device: string) => ({ device, factors: ['grid_ef-2026-v1'], quality: { ok: 24 }, detail: {}, notes: [] }) as unknown as LedgerRow;
   const now = T0 + 10 * D;
   beforeEach(() => (marks = [{ gen: 3, at: T0 - D }]));
 
@@ -388,7 +388,8 @@ describe('KeptRows: ledger rows answered again while nothing they read changed',
     const rows = [row('a'), row('b')];
     kept.keep('today', { from: now - D, to: now - KEEP_AFTER_MS + 1 }, [row('x')], { gen: 3, readTo: now, now }, inputs);
     kept.keep('d1', { from: T0, to: T0 + D }, rows, { gen: 3, readTo: T0 + D, now }, inputs);
-    expect(Object.isFrozen(rows)).toBe(true);
+    expect(Object.isFrozen(rows) && Object.isFrozen(rows[0]) && Object.isFrozen(rows[0]!.quality)).toBe(true);
+    expect(rows[0]!.factors).toBe(rows[1]!.factors); // equal parts shared
     kept.keep('d2', { from: T0 + D, to: T0 + 2 * D }, [row('c')], { gen: 3, readTo: T0 + 2 * D, now }, inputs);
     expect(kept.size()).toEqual({ windows: 2, rows: 3 });
     kept.keep('d3', { from: T0 + 2 * D, to: T0 + 3 * D }, [row('d')], { gen: 3, readTo: T0 + 3 * D, now }, inputs);
