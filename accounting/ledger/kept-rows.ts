@@ -123,11 +123,13 @@ export class KeptRows {
         const e = this.entries.get(key);
         if (!e) return undefined;
         const want = inputs(n);
-        if (e.devices !== want.devices || e.factors !== want.factors || e.accepted !== want.accepted) return undefined;
+        // stale rows are dropped: they are computed again and kept anew
+        const drop = () => (this.entries.get(key) === e && this.entries.delete(key), undefined);
+        if (e.devices !== want.devices || e.factors !== want.factors || e.accepted !== want.accepted) return drop();
         let changed = earliest.get(e.gen);
         if (!changed) earliest.set(e.gen, (changed = this.changes.earliestChangeSince(e.gen)));
         const at = await changed;
-        if (at !== null && at < e.readTo) return undefined;
+        if (at !== null && at < e.readTo) return drop();
         if (this.entries.get(key) !== e) return undefined; // replaced meanwhile
         this.entries.delete(key); // most recently used last: the first one is the first dropped
         this.entries.set(key, e);

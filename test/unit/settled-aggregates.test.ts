@@ -363,6 +363,7 @@ describe('KeptRows: ledger rows answered again while nothing they read changed',
     expect((await kept.lookup(['day'], () => inputs))[0]).toEqual([row('a')]);
     marks.push({ gen: 5, at: T0 + D - H }); // a late reading in the day's last hour
     expect((await kept.lookup(['day'], () => inputs))[0]).toBeUndefined();
+    expect(kept.size()).toEqual({ windows: 0, rows: 0 }); // dropped, to be computed and kept anew
   });
 
   it('a day that read a later month (a baseline) is stale after a change in that month', async () => {
@@ -376,10 +377,12 @@ describe('KeptRows: ledger rows answered again while nothing they read changed',
   it('other devices, another factor set or other accepted intervals are other inputs', async () => {
     const kept = new KeptRows(changes);
     const day = { from: T0, to: T0 + D };
-    kept.keep('day', day, [row('a')], { gen: 3, readTo: day.to, now }, inputs);
     for (const other of [{ ...inputs, devices: 2 }, { ...inputs, factors: {} as FactorSet }, { ...inputs, accepted: '[["a|x",1,"accept"]]' }]) {
+      kept.keep('day', day, [row('a')], { gen: 3, readTo: day.to, now }, inputs);
       expect((await kept.lookup(['day'], () => other))[0]).toBeUndefined();
+      expect(kept.size().windows).toBe(0); // dropped: those inputs do not come back
     }
+    kept.keep('day', day, [row('a')], { gen: 3, readTo: day.to, now }, inputs);
     expect((await kept.lookup(['day'], () => inputs))[0]).toEqual([row('a')]);
   });
 
