@@ -146,7 +146,8 @@ export class Ledger {
 
     // Steps to compute are read with aggregateSteps a few buckets ahead of the one being computed: the
     // reads run in the store's workers while the ledger of the bucket before runs here.
-    const aggregateSteps = opts.steps ? this.opts.store.aggregateSteps?.bind(this.opts.store) : undefined;
+    // (one bucket alone is read by `aggregate`, whose settled part the summary of the same window shares)
+    const aggregateSteps = opts.steps && pieces.length > 1 ? this.opts.store.aggregateSteps?.bind(this.opts.store) : undefined;
     const step = pieces[0]!.to - pieces[0]!.from;
     const ahead = new Map<number, Promise<AggregateRow[]>>();
     const readAhead = (n: number) => {
