@@ -50,6 +50,12 @@ interface Measured {
   server_cpu_ms_per_1k?: number;
   /** of which in the kernel (socket writes, fsync, the WAL's page writes) */
   server_sys_ms_per_1k?: number;
+  /**
+   * our service only: group commits handed to the store during the measurement (mean readings in each, mean
+   * time from hand-over to durable), and the store's transactions (the embedded store's writer thread
+   * commits the group commits waiting together)
+   */
+  commits?: { count: number; mean_readings: number; mean_ms: number; transactions?: number; readings_per_transaction?: number };
 }
 
 const median = (xs: number[]) => {
@@ -110,6 +116,37 @@ async function withCpu(pid: number | undefined, measure: () => Promise<Measured>
   return { ...m, server_cpu_ms_per_1k: per1k(after.user - before.user + after.sys - before.sys), server_sys_ms_per_1k: per1k(after.sys - before.sys) };
 }
 
+/** The group commit's counters from /metrics: transactions, readings in them, seconds spent committing. */
+async function commitCounters(svc: RunningService): Promise<{ count: number; readings: number; seconds: number; transactions: number; transactionReadings: number }> {
+  const text = await (await fetch(`${svc.base}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} ([\\d.e+-]+)`, 'm').exec(text)?.[1] ?? 0);
+  return {
+    count: value('netzero_store_batch_readings_count'),
+    readings: value('netzero_store_batch_readings_sum'),
+    seconds: value('netzero_store_commit_seconds_sum'),
+    transactions: value('netzero_store_transaction_readings_count'),
+    transactionReadings: value('netzero_store_transaction_readings_sum'),
+  };
+}
+
+/** Runs a measurement of our service and adds how its readings were committed. */
+async function withCommits(svc: RunningService, measure: () => Promise<Measured>): Promise<Measured> {
+  const before = await commitCounters(svc);
+  const m = await measure();
+  const after = await commitCounters(svc);
+  const count = after.count - before.count;
+  const transactions = after.transactions - before.transactions;
+  return {
+    ...m,
+    commits: {
+      count,
+      mean_readings: (after.readings - before.readings) / Math.max(1, count),
+      mean_ms: ((after.seconds - before.seconds) * 1000) / Math.max(1, count),
+      ...(transactions > 0 ? { transactions, readings_per_transaction: (after.transactionReadings - before.transactionReadings) / transactions } : {}),
+    },
+  };
+}
+
 async function committed(svc: RunningService): Promise<number> {
   const text = await (await fetch(`${svc.base}/metrics`)).text();
   return Number(/^netzero_readings_committed_total (\d+)/m.exec(text)?.[1] ?? 0);
@@ -142,9 +179,9 @@ async function ourQos0(svc: RunningService, run: number): Promise<Measured> {
   return { readings: got, seconds, per_s: got / seconds, missing: n - got };
 }
 
-/** QoS 0 through Mosquitto: from "go" until one subscriber has every message. */
-async function mosquittoQos0(port: number, run: number): Promise<Measured> {
-  const devices: Device[] = Array.from({ length: DEVICES }, (_, i) => ({ id: `m0r${run}-${i}`, topic: `bench/r${run}/${i}/telemetry` }));
+/** QoS 0 through a plain broker (Mosquitto, or bare aedes for the ceiling): from "go" until one subscriber has every message. */
+async function relayQos0(port: number, run: number, label: string): Promise<Measured> {
+  const devices: Device[] = Array.from({ length: DEVICES }, (_, i) => ({ id: `${label}0r${run}-${i}`, topic: `bench/r${run}/${i}/telemetry` }));
   const n = DEVICES * QOS0_PER_DEVICE;
   const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0 });
   await sub.subscribeAsync(`bench/r${run}/#`, { qos: 0 });
@@ -218,11 +255,13 @@ async function main() {
       const r: Record<string, Measured> = {};
       // each figure next to its reference, so a change in the machine's load moves both alike
       r.qos0_ours = await withCpu(svc.proc.pid, () => ourQos0(svc, run));
-      r.qos0_mosquitto = await withCpu(mosquitto.proc.pid, () => mosquittoQos0(mosquitto.port, run));
+      r.qos0_mosquitto = await withCpu(mosquitto.proc.pid, () => relayQos0(mosquitto.port, run, 'm'));
+      // the ceiling of the QoS 0 goal: aedes itself, doing what Mosquitto does (no auth, no store), against Mosquitto
+      r.qos0_aedes = await withCpu(aedes.pid, () => relayQos0(aedes.port, run, 'a'));
       if (svcInflux) r.qos0_influx = await withCpu(svcInflux.proc.pid, () => ourQos0(svcInflux, run));
       const q1devices = await newDevices(svc, `q1r${run}`);
       const q1influx = svcInflux ? await newDevices(svcInflux, `q1r${run}`) : [];
-      r.qos1_ours = await withCpu(svc.proc.pid, () => qos1(`mqtt://127.0.0.1:${svc.ports.mqtt}`, q1devices));
+      r.qos1_ours = await withCpu(svc.proc.pid, () => withCommits(svc, () => qos1(`mqtt://127.0.0.1:${svc.ports.mqtt}`, q1devices)));
       r.qos1_aedes = await withCpu(aedes.pid, () => qos1(`mqtt://127.0.0.1:${aedes.port}`, Array.from({ length: DEVICES }, (_, i) => ({ id: `a1r${run}-${i}`, topic: `bench/r${run}/${i}/telemetry` }))));
       if (svcInflux) r.qos1_influx = await withCpu(svcInflux.proc.pid, () => qos1(`mqtt://127.0.0.1:${svcInflux.ports.mqtt}`, q1influx));
       runs.push(r);
@@ -251,13 +290,19 @@ async function main() {
     const ratio = row.ours / row.ref;
     process.stdout.write(`${row.figure.padEnd(58)} ${row.ours.toFixed(0).padStart(8)} ${row.ref.toFixed(0).padStart(13)} ${ratio.toFixed(2).padStart(7)} ${('≥ ' + row.goal).padStart(6)}   ${row.reference}${ratio >= row.goal ? '' : '  (below goal)'}\n`);
   }
+  process.stdout.write(
+    `ceiling: bare aedes relaying the same QoS 0 messages ${med('qos0_aedes').toFixed(0)}/s, ${(med('qos0_aedes') / med('qos0_mosquitto')).toFixed(2)} of Mosquitto\n`,
+  );
   const cpu = (key: string) =>
     `${median(runs.map((r) => r[key]!.server_cpu_ms_per_1k ?? NaN)).toFixed(0)} (kernel ${median(runs.map((r) => r[key]!.server_sys_ms_per_1k ?? NaN)).toFixed(0)})`;
   process.stdout.write(
-    `server CPU ms per 1,000 readings: QoS 0 ours ${cpu('qos0_ours')}, Mosquitto ${cpu('qos0_mosquitto')}; QoS 1 ours ${cpu('qos1_ours')}, bare aedes ${cpu('qos1_aedes')}\n`,
+    `server CPU ms per 1,000 readings: QoS 0 ours ${cpu('qos0_ours')}, Mosquitto ${cpu('qos0_mosquitto')}, bare aedes ${cpu('qos0_aedes')}; QoS 1 ours ${cpu('qos1_ours')}, bare aedes ${cpu('qos1_aedes')}\n`,
   );
   const qos1Ours = runs.map((r) => r.qos1_ours!);
   process.stdout.write(`QoS 1 PUBACK latency (ours): p50 ${median(qos1Ours.map((m) => m.p50_ms ?? NaN)).toFixed(2)} ms, p99 ${median(qos1Ours.map((m) => m.p99_ms ?? NaN)).toFixed(2)} ms\n`);
+  process.stdout.write(
+    `QoS 1 commits (ours): group commits of ${median(qos1Ours.map((m) => m.commits?.mean_readings ?? NaN)).toFixed(1)} readings, ${median(qos1Ours.map((m) => m.commits?.mean_ms ?? NaN)).toFixed(2)} ms from hand-over to durable; store transactions of ${median(qos1Ours.map((m) => m.commits?.readings_per_transaction ?? NaN)).toFixed(1)} readings\n`,
+  );
   const dir = path.join(HERE, 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `compare-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

@@ -51,7 +51,8 @@ export class GroupCommitter {
   private queue: Pending[] = [];
   private queued = 0;
   private timer?: NodeJS.Timeout;
-  private writing?: Promise<void>;
+  /** commits under way: at most the writer's `writesAtOnce` */
+  private readonly writing = new Set<Promise<void>>();
   private closed = false;
   /** set while commits fail for a fault of the store */
   fault?: CommitFault;
@@ -82,18 +83,24 @@ export class GroupCommitter {
   }
 
   private schedule(): void {
-    if (this.writing || this.timer) return;
+    if (this.writing.size >= (this.writer.writesAtOnce ?? 1) || this.timer) return;
     const run = () => {
       this.timer = undefined;
-      this.writing = this.flushOnce().finally(() => {
-        this.writing = undefined;
-        if (this.queue.length > 0) this.schedule();
-      });
+      this.startFlush();
+      if (this.queue.length > 0) this.schedule();
     };
     // With no delay the commit runs after the current I/O phase, so every message that arrived in it
-    // shares the transaction; while a commit runs, newcomers queue for the next one.
+    // shares the transaction; while as many commits run as the writer takes, newcomers queue for the next.
     const delay = this.queued >= this.opts.maxBatch ? 0 : this.opts.maxDelayMs;
     this.timer = delay === 0 ? (setImmediate(run) as unknown as NodeJS.Timeout) : setTimeout(run, delay);
+  }
+
+  private startFlush(): void {
+    const flush: Promise<void> = this.flushOnce().finally(() => {
+      this.writing.delete(flush);
+      if (this.queue.length > 0) this.schedule();
+    });
+    this.writing.add(flush);
   }
 
   private async flushOnce(): Promise<void> {
@@ -159,11 +166,9 @@ export class GroupCommitter {
       clearImmediate(this.timer as unknown as NodeJS.Immediate);
       this.timer = undefined;
     }
-    while (this.writing || this.queue.length > 0) {
-      if (this.writing) await this.writing;
-      else {
-        this.writing = this.flushOnce().finally(() => (this.writing = undefined));
-      }
+    while (this.writing.size > 0 || this.queue.length > 0) {
+      if (this.queue.length > 0 && this.writing.size < (this.writer.writesAtOnce ?? 1)) this.startFlush();
+      else await Promise.race(this.writing);
     }
   }
 }

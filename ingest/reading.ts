@@ -55,4 +55,6 @@ export interface StoreEvents {
  */
 export interface DurableWriter {
   writeBatch(readings: StoredReading[]): Promise<WriteResult>;
+  /** how many `writeBatch` calls may be in flight at once (absent: one; the group committer waits for each before the next) */
+  readonly writesAtOnce?: number;
 }

@@ -8,6 +8,12 @@ export function createStoreMetrics(registry: Registry) {
       help: 'Readings already stored (same device, ts, seq), acknowledged and not stored again',
       registers: [registry],
     }),
+    transactionReadings: new Histogram({
+      name: 'netzero_store_transaction_readings',
+      help: 'Readings per write transaction of the embedded store (the batches waiting for its writer thread are committed together)',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000],
+      registers: [registry],
+    }),
     spoolRecords: new Gauge({
       name: 'netzero_spool_records',
       help: 'Batches waiting in the on-disk spool for the remote store',

@@ -40,6 +40,9 @@ function untilAborted<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
   });
 }
 
+/** The metrics the embedded store keeps (the transaction sizes where given). */
+type StoreWriteMetrics = Pick<StoreMetrics, 'duplicates'> & Partial<Pick<StoreMetrics, 'transactionReadings'>>;
+
 /**
  * The embedded store: SQLite in WAL mode with synchronous=FULL, so a committed transaction survives a
  * crash. Ingest hands it batches (group commit: one transaction, one fsync for many readings).
@@ -51,6 +54,11 @@ function untilAborted<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
  */
 export class SqliteStore implements ReadingStore {
   readonly name = 'sqlite';
+  /**
+   * Batches ingest may have in the writer thread at once: the thread commits those waiting together, so
+   * the next transaction starts as soon as one ends instead of after a round trip through the event loop.
+   */
+  readonly writesAtOnce = 8;
   private writer?: WriterThread;
   private reader?: SqliteReader;
   private events?: StoreEvents;
@@ -68,13 +76,13 @@ export class SqliteStore implements ReadingStore {
    */
   constructor(
     private readonly file: string,
-    private readonly metrics?: Pick<StoreMetrics, 'duplicates'>,
+    private readonly metrics?: StoreWriteMetrics,
     private readonly opts: { timeZone?: string } = {},
   ) {
     this.writes = new WriteHealth(path.dirname(file));
   }
 
-  static inDataDir(dataDir: string, metrics?: Pick<StoreMetrics, 'duplicates'>, opts: { timeZone?: string } = {}): SqliteStore {
+  static inDataDir(dataDir: string, metrics?: StoreWriteMetrics, opts: { timeZone?: string } = {}): SqliteStore {
     return new SqliteStore(path.join(dataDir, 'readings.sqlite'), metrics, opts);
   }
 
@@ -82,7 +90,7 @@ export class SqliteStore implements ReadingStore {
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     openPrivateFile(this.file);
     if (this.opts.timeZone) this.alignDays(this.opts.timeZone);
-    const writer = new WriterThread(this.file);
+    const writer = new WriterThread(this.file, (readings) => this.metrics?.transactionReadings?.observe(readings));
     await writer.start();
     this.writer = writer;
     this.reader = new SqliteReader(this.file, READS);

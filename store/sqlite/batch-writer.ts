@@ -18,7 +18,7 @@ export interface BatchOutcome {
 }
 
 /**
- * One batch of readings in one write transaction (one fsync with `synchronous=FULL`): each new reading is
+ * Batches of readings in one write transaction (one fsync with `synchronous=FULL`): each new reading is
  * stored and its counters put in their series (store/sqlite/series.ts); a reading already stored is a
  * duplicate, silent when its values are the same and a conflict when they differ. Runs on the store's
  * writer thread (store/sqlite/write-worker.ts), which owns the write connection.
@@ -28,7 +28,7 @@ export class BatchWriter {
   private readonly storedValues: Database.Statement;
   private readonly series: SeriesWriter;
   private readonly markChange: Database.Statement;
-  private readonly tx: (readings: StoredReading[]) => BatchOutcome;
+  private readonly tx: (batches: StoredReading[][]) => BatchOutcome[];
 
   constructor(db: Database.Database) {
     this.insertReading = db.prepare(
@@ -41,12 +41,23 @@ export class BatchWriter {
       `INSERT INTO interval_changes (hour, gen) VALUES (?, (SELECT COALESCE(MAX(gen), 0) + 1 FROM interval_changes))
        ON CONFLICT (hour) DO UPDATE SET gen = excluded.gen`,
     );
-    this.tx = db.transaction((readings: StoredReading[]) => this.applyAll(readings));
+    this.tx = db.transaction((batches: StoredReading[][]) => {
+      const outcomes = batches.map((readings) => this.applyAll(readings));
+      // what aggregates kept in memory check before they are answered again (store/sqlite/settled-aggregates.ts)
+      const earliest = this.series.takeEarliestChange();
+      if (earliest !== null) this.markChange.run(Math.floor(earliest / HOUR_MS));
+      return outcomes;
+    });
   }
 
   write(readings: StoredReading[]): BatchOutcome {
+    return this.writeMany([readings])[0]!;
+  }
+
+  /** Several batches in one transaction, each with its own outcome; one failure rolls back them all. */
+  writeMany(batches: StoredReading[][]): BatchOutcome[] {
     try {
-      return this.tx(readings);
+      return this.tx(batches);
     } catch (err) {
       // The transaction was rolled back: what the series kept in memory of it is not in the database.
       this.series.forget();
@@ -74,9 +85,6 @@ export class BatchWriter {
       inserted++;
       this.series.add(r, seq, flagged);
     }
-    // what aggregates kept in memory check before they are answered again (store/sqlite/settled-aggregates.ts)
-    const earliest = this.series.takeEarliestChange();
-    if (earliest !== null) this.markChange.run(Math.floor(earliest / HOUR_MS));
     return { result: { inserted, duplicates }, flagged: [...flagged.values()], conflicts };
   }
 }

@@ -4,7 +4,8 @@ import { moduleWorker } from '../../lib/module-worker.js';
 import type { BatchOutcome } from './batch-writer.js';
 import { fromThreadError, type ThreadError } from './thread-error.js';
 
-type Reply = { type: 'ready' } | { type: 'failed'; error: ThreadError } | { type: 'written'; id: number; outcome?: BatchOutcome; error?: ThreadError };
+/** `transaction`: on the first batch of a transaction, the readings it committed (all its batches'). */
+type Reply = { type: 'ready' } | { type: 'failed'; error: ThreadError } | { type: 'written'; id: number; outcome?: BatchOutcome; error?: ThreadError; transaction?: number };
 
 interface Waiting {
   resolve: (outcome: BatchOutcome) => void;
@@ -13,7 +14,7 @@ interface Waiting {
 
 /**
  * The main thread's side of the store's writer thread (store/sqlite/write-worker.ts): batches go to it
- * and their outcomes come back; an error keeps its class and `code` across (a reading's fault or the
+ * as they come (the thread commits those waiting together) and their outcomes come back; an error keeps its class and `code` across (a reading's fault or the
  * store's). If the thread dies, what it was writing is rejected (nothing of it acknowledged) and the
  * next write starts a fresh one.
  */
@@ -24,7 +25,11 @@ export class WriterThread {
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly file: string) {}
+  /** `onTransaction`: told the readings of each transaction committed (for metrics). */
+  constructor(
+    private readonly file: string,
+    private readonly onTransaction?: (readings: number) => void,
+  ) {}
 
   start(): Promise<void> {
     this.closed = false;
@@ -68,7 +73,10 @@ export class WriterThread {
     this.waiting.delete(msg.id);
     if (this.waiting.size === 0) this.worker?.unref();
     if (msg.error) w.reject(fromThreadError(msg.error));
-    else w.resolve(msg.outcome!);
+    else {
+      if (msg.transaction !== undefined) this.onTransaction?.(msg.transaction);
+      w.resolve(msg.outcome!);
+    }
   }
 
   /** The thread is gone: its writes fail as a fault of the store, and the next write starts another. */

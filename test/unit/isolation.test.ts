@@ -91,6 +91,48 @@ describe('GroupCommitter: a fault of the store acknowledges nothing', () => {
   });
 });
 
+describe('GroupCommitter: batches in flight at once', () => {
+  it('hands the writer as many batches as it takes at once (writesAtOnce), queues the rest, and drains them all', async () => {
+    const calls: Array<{ readings: StoredReading[]; done: () => void }> = [];
+    let inFlight = 0;
+    let most = 0;
+    const writer: DurableWriter = {
+      writesAtOnce: 2,
+      writeBatch: (readings) =>
+        new Promise((resolve) => {
+          inFlight++;
+          most = Math.max(most, inFlight);
+          calls.push({ readings, done: () => (inFlight--, resolve({ inserted: readings.length, duplicates: 0 })) });
+        }),
+    };
+    const committer = new GroupCommitter(writer, createIngestMetrics(new Registry()));
+    const turn = () => new Promise((r) => setImmediate(r));
+    const a = committer.submit([pv('a', T0, 1)]);
+    await turn();
+    const b = committer.submit([pv('b', T0, 1)]);
+    await turn();
+    const c = committer.submit([pv('c', T0, 1)]);
+    const d = committer.submit([pv('d', T0, 1)]);
+    await turn();
+    // a and b are with the writer; c and d wait for one of them to end
+    expect(calls.map((x) => x.readings.map((r) => r.device))).toEqual([['a'], ['b']]);
+    let bDone = false;
+    void b.then(() => (bDone = true));
+    calls[0]!.done();
+    expect(await a).toEqual({ refused: [] });
+    await turn();
+    await turn();
+    expect(calls.map((x) => x.readings.map((r) => r.device))).toEqual([['a'], ['b'], ['c', 'd']]);
+    expect(bDone).toBe(false);
+    const drained = committer.drain();
+    calls[1]!.done();
+    calls[2]!.done();
+    await drained;
+    expect(await Promise.all([b, c, d])).toEqual([{ refused: [] }, { refused: [] }, { refused: [] }]);
+    expect(most).toBe(2);
+  });
+});
+
 describe('per-device rate limit (token bucket)', () => {
   it('lets a burst through, then makes a message wait for its tokens, and refuses one that would wait too long', () => {
     let now = 0;

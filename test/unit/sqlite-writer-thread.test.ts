@@ -135,4 +135,43 @@ describe('the embedded store on its writer thread', () => {
     expect(await store.countReadings('pv-1')).toBe(3);
     expect((await store.intervals('pv-1', ALL)).map((i) => i.amount)).toEqual([10, 15]);
   });
+
+  it('batches waiting for the thread are committed in one transaction; one that cannot be stored fails alone, the others are stored', async () => {
+    const transactions: number[] = [];
+    const store = new SqliteStore(path.join(dir, 'together.sqlite'), { duplicates: { inc: () => undefined }, transactionReadings: { observe: (n: number) => transactions.push(n) } } as never);
+    await store.start();
+    open.push(store);
+    // a long first batch keeps the thread busy while the next ones are posted
+    const long = Array.from({ length: 3000 }, (_, i) => reading('pv-0', T0 + i * 60_000, { energy_kwh: i }));
+    const first = store.writeBatch(long);
+    const later = [1, 2, 3, 4].map((d) => store.writeBatch([reading(`pv-${d}`, T0, { energy_kwh: 10 }), reading(`pv-${d}`, T0 + H, { energy_kwh: 20 })]));
+    const bad = store.writeBatch([reading('pv-5', T0, { energy_kwh: 10 }), { ...reading('pv-5', T0 + H, { energy_kwh: 20 }), kind: undefined as never }]);
+    const last = store.writeBatch([reading('pv-6', T0, { energy_kwh: 10 })]);
+    expect((await first).inserted).toBe(3000);
+    expect((await Promise.all(later)).map((r) => r.inserted)).toEqual([2, 2, 2, 2]);
+    const failure = await bad.catch((e: unknown) => e);
+    expect(isReadingFault(failure)).toBe(true);
+    expect((await last).inserted).toBe(1);
+    for (const d of [1, 2, 3, 4]) expect((await store.intervals(`pv-${d}`, ALL)).map((i) => i.amount)).toEqual([10]);
+    expect(await store.countReadings('pv-5')).toBe(0);
+    expect(await store.countReadings('pv-6')).toBe(1);
+    // every reading stored counted once in the transactions; the first tried to take the five batches
+    // behind the long one together, which failed on pv-5's, so each was written again in its own
+    expect(transactions.reduce((a, b) => a + b, 0)).toBe(3000 + 8 + 1);
+    expect(transactions[0]).toBe(3000);
+  });
+
+  it('batches posted together while the thread is busy share a transaction', async () => {
+    const transactions: number[] = [];
+    const store = new SqliteStore(path.join(dir, 'shared.sqlite'), { duplicates: { inc: () => undefined }, transactionReadings: { observe: (n: number) => transactions.push(n) } } as never);
+    await store.start();
+    open.push(store);
+    const first = store.writeBatch(Array.from({ length: 3000 }, (_, i) => reading('pv-0', T0 + i * 60_000, { energy_kwh: i })));
+    const later = Array.from({ length: 10 }, (_, d) => store.writeBatch([reading(`m-${d}`, T0, { import_kwh: 1, export_kwh: 0 })]));
+    await first;
+    expect((await Promise.all(later)).every((r) => r.inserted === 1)).toBe(true);
+    // the ten (and the long one too, when all were posted before the thread took the first) in one
+    expect(transactions.reduce((a, b) => a + b, 0)).toBe(3010);
+    expect(transactions.length).toBeLessThanOrEqual(2);
+  });
 });
