@@ -55,10 +55,12 @@ type StoreWriteMetrics = Pick<StoreMetrics, 'duplicates'> & Partial<Pick<StoreMe
 export class SqliteStore implements ReadingStore {
   readonly name = 'sqlite';
   /**
-   * Batches ingest may have in the writer thread at once: the thread commits those waiting together, so
-   * the next transaction starts as soon as one ends instead of after a round trip through the event loop.
+   * Batches ingest may have in the writer thread at once: one being committed and one waiting, which the
+   * thread takes up as soon as the commit ends instead of after a round trip through the event loop (a
+   * busy event loop no longer leaves the writer idle). More in flight measured no better on 2 cores: smaller
+   * batches, more hand-overs (bench/README.md).
    */
-  readonly writesAtOnce = 8;
+  readonly writesAtOnce = 2;
   private writer?: WriterThread;
   private reader?: SqliteReader;
   private events?: StoreEvents;
