@@ -38,7 +38,7 @@ export function openReadingStore(
 ): ReadingStore {
   // a command beside the service (queryOnly) leaves the sums' days as the service keeps them: rebuilding
   // them would hold the database's write lock for as long as reading every interval takes
-  if (!settings.influx) return SqliteStore.inDataDir(settings.dataDir, deps.metrics, { timeZone: deps.queryOnly ? undefined : settings.timeZone });
+  if (!settings.influx) return SqliteStore.inDataDir(settings.dataDir, deps.metrics, { timeZone: deps.queryOnly ? undefined : settings.timeZone, log: deps.log });
   const i = settings.influx;
   return new InfluxStore({
     target: { url: i.url, api: i.api, token: i.token, org: i.org, bucket: i.bucket, db: i.db },

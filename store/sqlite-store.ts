@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
 import type { Kind, Sector } from '../devices/kinds.js';
 import type { StoreEvents, StoredReading, WriteResult } from '../ingest/reading.js';
 import { openPrivateFile } from '../lib/private-file.js';
@@ -79,12 +80,12 @@ export class SqliteStore implements ReadingStore {
   constructor(
     private readonly file: string,
     private readonly metrics?: StoreWriteMetrics,
-    private readonly opts: { timeZone?: string } = {},
+    private readonly opts: { timeZone?: string; log?: Pick<Logger, 'info'> } = {},
   ) {
     this.writes = new WriteHealth(path.dirname(file));
   }
 
-  static inDataDir(dataDir: string, metrics?: StoreWriteMetrics, opts: { timeZone?: string } = {}): SqliteStore {
+  static inDataDir(dataDir: string, metrics?: StoreWriteMetrics, opts: { timeZone?: string; log?: Pick<Logger, 'info'> } = {}): SqliteStore {
     return new SqliteStore(path.join(dataDir, 'readings.sqlite'), metrics, opts);
   }
 
@@ -109,7 +110,16 @@ export class SqliteStore implements ReadingStore {
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('busy_timeout = 5000');
-      migrate(db, { day: { offsetMs: dayOffsetOf(tz), tz } });
+      const started = Date.now();
+      let rebuilt = false;
+      migrate(db, {
+        day: { offsetMs: dayOffsetOf(tz), tz },
+        onRebuild: (what) => {
+          rebuilt = true;
+          this.opts.log?.info({ file: this.file }, what);
+        },
+      });
+      if (rebuilt) this.opts.log?.info({ file: this.file, seconds: (Date.now() - started) / 1000 }, 'interval sums ready');
     } finally {
       db.close();
     }

@@ -143,7 +143,7 @@ export function sumsDayOffset(db: Database.Database): number | null {
  *   level rebuilt from the intervals with it (the hours stay). Without `day` the offset kept stays (a new
  *   data dir: UTC days).
  */
-export function installIntervalSums(db: Database.Database, day?: { offsetMs: number; tz: string }): void {
+export function installIntervalSums(db: Database.Database, day?: { offsetMs: number; tz: string }, onRebuild?: (what: string) => void): void {
   db.pragma('recursive_triggers = ON');
   if (day && (!Number.isInteger(day.offsetMs) || day.offsetMs < 0 || day.offsetMs >= DAY_MS || day.offsetMs % HOUR_MS !== 0)) {
     throw new Error(`the day level's offset must be whole hours in [0, 24 h), got ${day.offsetMs} ms`);
@@ -167,6 +167,11 @@ export function installIntervalSums(db: Database.Database, day?: { offsetMs: num
     const kept = whole ? null : (sumsDayOffset(db) ?? 0); // sums from before the zone's days hold UTC days
     const off = day?.offsetMs ?? kept ?? 0;
     for (const [name] of TRIGGERS(0)) if (have.has(name)) db.exec(`DROP TRIGGER ${name}`);
+    if (whole || kept !== off) {
+      // reads every interval once: minutes on a large data dir, so say so before the service is quiet that long
+      const intervals = (db.prepare('SELECT COUNT(*) AS n FROM intervals').get() as { n: number }).n;
+      onRebuild?.(`${whole ? 'building the interval sums' : `moving the interval sums' days to ${day?.tz ?? 'UTC'}`} from ${intervals} intervals (once; the service starts when it is done)`);
+    }
     if (whole) {
       if (have.has('interval_sums')) db.exec('DROP TABLE interval_sums');
       db.exec(TABLE);

@@ -55,13 +55,13 @@ const ADDED: Array<[table: string, column: string, definition: string]> = [
  * Brings a database to this version's schema. `day`: the day level of the interval sums in the
  * service's zone (`dayOffsetOf`, store/sqlite/interval-sums.ts); without it the level stays as kept.
  */
-export function migrate(db: Database.Database, opts: { day?: { offsetMs: number; tz: string } } = {}): void {
+export function migrate(db: Database.Database, opts: { day?: { offsetMs: number; tz: string }; onRebuild?: (what: string) => void } = {}): void {
   db.exec(SCHEMA);
   for (const [table, column, definition] of ADDED) {
     const cols = db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>;
     if (!cols.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
   }
-  installIntervalSums(db, opts.day);
+  installIntervalSums(db, opts.day, opts.onRebuild);
 }
 
 /**

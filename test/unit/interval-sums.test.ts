@@ -346,7 +346,10 @@ describe("the day level in the city's zone (interval_sums_days)", () => {
     const windows = [[D0 - H, D0 + 6 * H], [DAY_TPE, DAY_TPE + D], [D0 - D, D0 + 2 * D], [D0 + 30 * MIN, D0 + 270 * MIN]] as const;
     for (const [from, to] of windows) expectSame(bySums(from, to), byScan(from, to));
 
-    migrate(db, { day: { offsetMs: TPE, tz: 'Asia/Taipei' } });
+    const told: string[] = [];
+    migrate(db, { day: { offsetMs: TPE, tz: 'Asia/Taipei' }, onRebuild: (what) => told.push(what) });
+    // the long step is said before it is taken, with what it reads (the example's six intervals)
+    expect(told).toEqual(["moving the interval sums' days to Asia/Taipei from 6 intervals (once; the service starts when it is done)"]);
     expect(sumsDayOffset(db)).toBe(TPE);
     expect(dayRow(D0 - D)).toBeUndefined();
     expect(dayRow(DAY_TPE)).toEqual({ ends: 3, carried: 0, covered_ms: 90 * MIN, amount: 18.5 });
@@ -358,7 +361,8 @@ describe("the day level in the city's zone (interval_sums_days)", () => {
     put('m-1', D0 + 50 * MIN, D0 + 80 * MIN, 7, { seq1: 1 });
     expect(dayRow(DAY_TPE)).toEqual({ ends: 4, carried: 0, covered_ms: 90 * MIN, amount: 18.5 });
     for (const [from, to] of windows) expectSame(bySums(from, to), byScan(from, to));
-    migrate(db, { day: { offsetMs: TPE, tz: 'Asia/Taipei' } }); // a second start with the zone changes nothing
+    migrate(db, { day: { offsetMs: TPE, tz: 'Asia/Taipei' }, onRebuild: (what) => told.push(what) }); // a second start with the zone changes nothing
+    expect(told).toHaveLength(1);
     expect(dayRow(DAY_TPE)).toEqual({ ends: 4, carried: 0, covered_ms: 90 * MIN, amount: 18.5 });
     expect((db.prepare(`SELECT COUNT(*) AS n FROM interval_sums WHERE span = ${H}`).get() as { n: number }).n).toBe(hours.n); // the hour rows as they were
 
