@@ -68,7 +68,7 @@ export class SqliteStore implements ReadingStore {
   private readonly writes: WriteHealth;
   private readonly settledPieces = new SettledAggregates({
     generation: () => this.changeGeneration(),
-    changedBefore: async (gen, to) => Number((await this.read<{ changed: number }>('changedBefore', { gen, to }, { mode: 'get' })).changed) === 1,
+    earliestChangeSince: (gen) => this.earliestChangeSince(gen),
     aggregate: (window) => this.aggregateRead(window, { signal: AbortSignal.timeout(SETTLED_READ_MS) }),
   });
 

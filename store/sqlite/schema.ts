@@ -75,11 +75,10 @@ export const READS = {
   // a window's interval amounts from the hourly and daily sums and the few intervals at its edges
   // (store/sqlite/interval-sums.ts); the same numbers as summing every interval (test/unit/interval-sums.test.ts)
   aggregate: AGGREGATE_BY_SUMS,
-  // the change marks of store/sqlite/settled-aggregates.ts: the last generation, and whether one after
-  // @gen marked an hour starting before @to
+  // the change marks (store/README.md "Settled aggregates"): the last generation, and the earliest hour a
+  // change after @gen marked (null: none): what settled aggregates and kept ledger rows read up to a time
+  // still holds while that hour starts at or after it
   changeGeneration: 'SELECT COALESCE(MAX(gen), 0) AS gen FROM interval_changes',
-  changedBefore: `SELECT EXISTS (SELECT 1 FROM interval_changes WHERE gen > @gen AND hour * ${HOUR_MS} < @to) AS changed`,
-  // the earliest hour a change after @gen marked (null: none): whether kept rows that read up to a time still hold
   earliestChange: `SELECT MIN(hour) * ${HOUR_MS} AS at FROM interval_changes WHERE gen > @gen`,
   intervals: `SELECT * FROM intervals WHERE device = @device AND ${OVERLAPS} ORDER BY counter, t1, seq1 LIMIT @limit`,
   heldOut: `SELECT * FROM intervals WHERE quality = 'implausible' AND t1 >= @from AND t1 < @to ORDER BY t1, device, counter LIMIT @limit`,

@@ -72,8 +72,8 @@ interface Entry {
 export interface SettledReads {
   /** the highest change generation committed */
   generation(): Promise<number>;
-  /** whether a change after `gen` touched an interval that may overlap a window ending at `to` */
-  changedBefore(gen: number, to: number): Promise<boolean>;
+  /** the start of the earliest hour a change after `gen` touched intervals in (null: none) */
+  earliestChangeSince(gen: number): Promise<number | null>;
   /** the aggregate read from the database */
   aggregate(window: Window): Promise<AggregateRow[]>;
 }
@@ -93,7 +93,9 @@ export class SettledAggregates {
       const hit = this.entries.get(key);
       if (!hit) return this.read(key, window);
       const gen = await hit.gen.catch(() => null);
-      const stale = gen === null || (await this.reads.changedBefore(gen, window.to));
+      const changed = gen === null ? null : await this.reads.earliestChangeSince(gen);
+      // a change in an hour starting before the window's end may have touched an interval overlapping it
+      const stale = gen === null || (changed !== null && changed < window.to);
       if (this.entries.get(key) !== hit) continue; // another asker replaced it meanwhile
       if (stale) return this.read(key, window);
       this.entries.delete(key); // most recently used last: the first one is the first dropped

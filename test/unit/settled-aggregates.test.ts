@@ -138,7 +138,10 @@ describe('SettledAggregates: a kept piece is answered again only while nothing i
         calls.generation++;
         return state.gen;
       },
-      changedBefore: async (gen, to) => state.changes.some((c) => c.gen > gen && c.hourStart < to),
+      earliestChangeSince: async (gen) => {
+        const after = state.changes.filter((c) => c.gen > gen).map((c) => c.hourStart);
+        return after.length === 0 ? null : Math.min(...after);
+      },
       aggregate: async () => {
         calls.aggregate++;
         await new Promise((r) => setTimeout(r, 5));
