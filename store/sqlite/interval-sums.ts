@@ -167,23 +167,19 @@ export function installIntervalSums(db: Database.Database, day?: { offsetMs: num
     const kept = whole ? null : (sumsDayOffset(db) ?? 0); // sums from before the zone's days hold UTC days
     const off = day?.offsetMs ?? kept ?? 0;
     for (const [name] of TRIGGERS(0)) if (have.has(name)) db.exec(`DROP TRIGGER ${name}`);
-    if (whole || kept !== off) {
+    // the whole table (hours and days), or only the day level when its offset changes
+    const rebuild = whole ? SPANS : kept !== off ? DAYS_ONLY : null;
+    if (rebuild) {
       // reads every interval once: minutes on a large data dir, so say so before the service is quiet that long
       const intervals = (db.prepare('SELECT COUNT(*) AS n FROM intervals').get() as { n: number }).n;
       onRebuild?.(`${whole ? 'building the interval sums' : `moving the interval sums' days to ${day?.tz ?? 'UTC'}`} from ${intervals} intervals (once; the service starts when it is done)`);
-    }
-    if (whole) {
-      if (have.has('interval_sums')) db.exec('DROP TABLE interval_sums');
-      db.exec(TABLE);
+      if (whole) {
+        if (have.has('interval_sums')) db.exec('DROP TABLE interval_sums');
+        db.exec(TABLE);
+      } else db.exec(`DELETE FROM interval_sums WHERE span = ${DAY_MS}`);
       db.exec(`INSERT INTO interval_sums (${COLUMNS})
         SELECT span, start, device, counter, kind, site, sector, quality, SUM(ends), SUM(carried), SUM(covered_ms), SUM(amount), SUM(ch4_nm3)
-        FROM (${partsOf('i', 1, off, 'intervals i, ')})
-        GROUP BY span, start, device, counter, kind, site, sector, quality`);
-    } else if (kept !== off) {
-      db.exec(`DELETE FROM interval_sums WHERE span = ${DAY_MS}`);
-      db.exec(`INSERT INTO interval_sums (${COLUMNS})
-        SELECT span, start, device, counter, kind, site, sector, quality, SUM(ends), SUM(carried), SUM(covered_ms), SUM(amount), SUM(ch4_nm3)
-        FROM (${partsOf('i', 1, off, 'intervals i, ', DAYS_ONLY)})
+        FROM (${partsOf('i', 1, off, 'intervals i, ', rebuild)})
         GROUP BY span, start, device, counter, kind, site, sector, quality`);
     }
     if (!have.has('interval_sums_days')) db.exec(DAYS_TABLE);

@@ -151,15 +151,16 @@ export class SeriesWriter {
     const inPoints = (side === 'prev' ? this.stmts.prevPoint : this.stmts.nextPoint).get(device, counter, ts, seq) as PointRow | undefined;
     if (inPoints) inPoints.home = 'point';
     if (!onInterval) return inPoints;
-    if (inPoints && inPoints.ts === onInterval.ts && inPoints.seq === onInterval.seq && onInterval.ctx === null) return inPoints;
+    const sameKey = inPoints !== undefined && inPoints.ts === onInterval.ts && inPoints.seq === onInterval.seq;
+    if (sameKey && onInterval.ctx === null) return inPoints;
     // an interval written before it kept its end point, whose point is in no counter_points row either,
     // counts from the point's own value
     const fromInterval: PointRow =
       onInterval.ctx === null ? { ...onInterval, ctx: '{}', ref: null, ref_ts: null, pending: null, home: 'interval' } : { ...onInterval, ctx: onInterval.ctx, home: 'interval' };
-    if (!inPoints) return fromInterval;
-    const pointFirst = inPoints.ts < onInterval.ts || (inPoints.ts === onInterval.ts && inPoints.seq < onInterval.seq);
-    const sameKey = inPoints.ts === onInterval.ts && inPoints.seq === onInterval.seq;
-    return sameKey || (side === 'prev') === pointFirst ? fromInterval : inPoints;
+    if (!inPoints || sameKey) return fromInterval;
+    // the nearer of the two: the later one before (ts, seq), the earlier one after it
+    const intervalLater = after(onInterval.ts, onInterval.seq, inPoints);
+    return (side === 'prev') === intervalLater ? fromInterval : inPoints;
   }
 
   private interval(r: StoredReading, counter: string, rule: CounterRule, a: PointRow, aState: SeriesState, b: PointRow, flagged: Map<string, FlaggedInterval>): SeriesState {
