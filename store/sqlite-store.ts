@@ -41,6 +41,12 @@ function untilAborted<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
   });
 }
 
+/** `timeZone`: the city's zone, for the interval sums' days; `log`: where the one-off rebuild of the sums is told. */
+interface SqliteStoreOptions {
+  timeZone?: string;
+  log?: Pick<Logger, 'info'>;
+}
+
 /** The metrics the embedded store keeps (the transaction sizes where given). */
 type StoreWriteMetrics = Pick<StoreMetrics, 'duplicates'> & Partial<Pick<StoreMetrics, 'transactionReadings'>>;
 
@@ -80,12 +86,12 @@ export class SqliteStore implements ReadingStore {
   constructor(
     private readonly file: string,
     private readonly metrics?: StoreWriteMetrics,
-    private readonly opts: { timeZone?: string; log?: Pick<Logger, 'info'> } = {},
+    private readonly opts: SqliteStoreOptions = {},
   ) {
     this.writes = new WriteHealth(path.dirname(file));
   }
 
-  static inDataDir(dataDir: string, metrics?: StoreWriteMetrics, opts: { timeZone?: string; log?: Pick<Logger, 'info'> } = {}): SqliteStore {
+  static inDataDir(dataDir: string, metrics?: StoreWriteMetrics, opts: SqliteStoreOptions = {}): SqliteStore {
     return new SqliteStore(path.join(dataDir, 'readings.sqlite'), metrics, opts);
   }
 
