@@ -83,7 +83,8 @@ export class GroupCommitter {
   }
 
   private schedule(): void {
-    if (this.writing.size >= (this.writer.writesAtOnce ?? 1) || this.timer) return;
+    // once draining, `drain` starts every commit itself: a timer set now would start one beside it
+    if (this.closed || this.writing.size >= (this.writer.writesAtOnce ?? 1) || this.timer) return;
     const run = () => {
       this.timer = undefined;
       this.startFlush();

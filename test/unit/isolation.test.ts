@@ -133,6 +133,39 @@ describe('GroupCommitter: batches in flight at once', () => {
   });
 });
 
+describe('GroupCommitter: drain keeps the bound', () => {
+  it('on shutdown hands the writer no more batches at once than it takes, and no empty one', async () => {
+    const calls: Array<{ readings: StoredReading[]; done: () => void }> = [];
+    let inFlight = 0;
+    let most = 0;
+    const writer: DurableWriter = {
+      writesAtOnce: 1,
+      writeBatch: (readings) =>
+        new Promise((resolve) => {
+          inFlight++;
+          most = Math.max(most, inFlight);
+          calls.push({ readings, done: () => (inFlight--, resolve({ inserted: readings.length, duplicates: 0 })) });
+        }),
+    };
+    const committer = new GroupCommitter(writer, createIngestMetrics(new Registry()));
+    const turn = () => new Promise((r) => setImmediate(r));
+    const a = committer.submit([pv('a', T0, 1)]);
+    await turn();
+    const b = committer.submit([pv('b', T0, 1)]);
+    const drained = committer.drain();
+    calls[0]!.done();
+    await a;
+    for (let i = 0; i < 5 && calls.length < 2; i++) await turn();
+    calls[1]!.done();
+    for (let i = 0; i < 5; i++) await turn();
+    for (const c of calls.slice(2)) c.done();
+    await drained;
+    expect(await b).toEqual({ refused: [] });
+    expect(calls.map((x) => x.readings.map((r) => r.device))).toEqual([['a'], ['b']]);
+    expect(most).toBe(1);
+  });
+});
+
 describe('per-device rate limit (token bucket)', () => {
   it('lets a burst through, then makes a message wait for its tokens, and refuses one that would wait too long', () => {
     let now = 0;
