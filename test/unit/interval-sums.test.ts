@@ -101,24 +101,25 @@ function expectSame(got: Row[], want: Row[]) {
 
 const only = (rows: Row[], quality: string) => rows.find((r) => r.quality === quality);
 
+/**
+ * The hand-worked example of both describes (minutes from D0, a UTC midnight):
+ *   I1 −10 → 20    6 kWh ok           crosses the day's edge
+ *   I2  20 → 80   12 kWh ok           crosses 01:00
+ *   I3  80 → 80  0.5 kWh ok           two readings with one ts (zero length)
+ *   I4  80 → 300  30 kWh ok           crosses 02:00, 03:00 and 04:00: long, read one by one
+ *   I5 300 → 310   0 kWh step_back
+ *   I6 310 → 330 100 kWh implausible
+ */
+function example() {
+  put('m-1', D0 - 10 * MIN, D0 + 20 * MIN, 6);
+  put('m-1', D0 + 20 * MIN, D0 + 80 * MIN, 12, { seq1: 1 });
+  put('m-1', D0 + 80 * MIN, D0 + 80 * MIN, 0.5, { seq1: 2 });
+  put('m-1', D0 + 80 * MIN, D0 + 300 * MIN, 30);
+  put('m-1', D0 + 300 * MIN, D0 + 310 * MIN, 0, { quality: 'step_back' });
+  put('m-1', D0 + 310 * MIN, D0 + 330 * MIN, 100, { quality: 'implausible' });
+}
+
 describe('aggregate from hourly and daily sums (store/sqlite/interval-sums.ts)', () => {
-  /**
-   * The hand-worked example (minutes from D0, a UTC midnight):
-   *   I1 −10 → 20    6 kWh ok           crosses the day's edge
-   *   I2  20 → 80   12 kWh ok           crosses 01:00
-   *   I3  80 → 80  0.5 kWh ok           two readings with one ts (zero length)
-   *   I4  80 → 300  30 kWh ok           crosses 02:00, 03:00 and 04:00: long, read one by one
-   *   I5 300 → 310   0 kWh step_back
-   *   I6 310 → 330 100 kWh implausible
-   */
-  function example() {
-    put('m-1', D0 - 10 * MIN, D0 + 20 * MIN, 6);
-    put('m-1', D0 + 20 * MIN, D0 + 80 * MIN, 12, { seq1: 1 });
-    put('m-1', D0 + 80 * MIN, D0 + 80 * MIN, 0.5, { seq1: 2 });
-    put('m-1', D0 + 80 * MIN, D0 + 300 * MIN, 30);
-    put('m-1', D0 + 300 * MIN, D0 + 310 * MIN, 0, { quality: 'step_back' });
-    put('m-1', D0 + 310 * MIN, D0 + 330 * MIN, 100, { quality: 'implausible' });
-  }
 
   it('whole hours: every interval whole, 6 + 12 + 0.5 + 30 = 48.5 kWh ok over 310 min', () => {
     example();
@@ -308,14 +309,6 @@ describe("the day level in the city's zone (interval_sums_days)", () => {
   /** Kaohsiung's 23 Nov 2026: 22 Nov 16:00 UTC to 23 Nov 16:00 UTC */
   const DAY_TPE = D0 - TPE;
 
-  function example() {
-    put('m-1', D0 - 10 * MIN, D0 + 20 * MIN, 6);
-    put('m-1', D0 + 20 * MIN, D0 + 80 * MIN, 12, { seq1: 1 });
-    put('m-1', D0 + 80 * MIN, D0 + 80 * MIN, 0.5, { seq1: 2 });
-    put('m-1', D0 + 80 * MIN, D0 + 300 * MIN, 30);
-    put('m-1', D0 + 300 * MIN, D0 + 310 * MIN, 0, { quality: 'step_back' });
-    put('m-1', D0 + 310 * MIN, D0 + 330 * MIN, 100, { quality: 'implausible' });
-  }
   const dayRow = (start: number, quality = 'ok') =>
     db.prepare(`SELECT ends, carried, covered_ms, amount FROM interval_sums WHERE span = ${D} AND start = ? AND quality = ?`).get(start, quality) as
       { ends: number; carried: number; covered_ms: number; amount: number } | undefined;

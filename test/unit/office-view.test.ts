@@ -39,12 +39,12 @@ const { bucketLabel, numberIn, rocYear, yearLabel } = (await import('../../app/h
 let h: AccountsHarness;
 const window = { from: localMs('2024-03-01T00:00', TZ), to: localMs('2024-03-03T00:00', TZ) };
 
-beforeAll(async () => {
-  h = await openHarness({ tz: TZ });
-  await h.addDevice({ id: 'pv-a', kind: 'pv_inverter', site: 's1', sector: 'residential_commercial', measure: 'rooftop-pv' });
-  await h.addDevice({ id: 'pv-c', kind: 'pv_inverter', site: 's1', sector: 'residential_commercial', measure: 'rooftop-pv' });
-  await h.addDevice({ id: 'm-b', kind: 'smart_meter', site: 's2', sector: 'industry' });
-  await h.write([
+/** The hand-worked fleet: pv-a, pv-c and m-b over 1–2 Mar 2024. */
+async function addHandWorkedFleet(x: AccountsHarness): Promise<void> {
+  await x.addDevice({ id: 'pv-a', kind: 'pv_inverter', site: 's1', sector: 'residential_commercial', measure: 'rooftop-pv' });
+  await x.addDevice({ id: 'pv-c', kind: 'pv_inverter', site: 's1', sector: 'residential_commercial', measure: 'rooftop-pv' });
+  await x.addDevice({ id: 'm-b', kind: 'smart_meter', site: 's2', sector: 'industry' });
+  await x.write([
     { device: 'pv-a', ts: '2024-03-01T10:00', seq: 1, energy_kwh: 100 },
     { device: 'pv-a', ts: '2024-03-01T14:00', seq: 2, energy_kwh: 200 },
     { device: 'pv-a', ts: '2024-03-02T10:00', seq: 3, energy_kwh: 260 },
@@ -53,6 +53,11 @@ beforeAll(async () => {
     { device: 'm-b', ts: '2024-03-01T00:00', seq: 1, import_kwh: 1000 },
     { device: 'm-b', ts: '2024-03-03T00:00', seq: 2, import_kwh: 1480 },
   ]);
+}
+
+beforeAll(async () => {
+  h = await openHarness({ tz: TZ });
+  await addHandWorkedFleet(h);
 });
 
 afterAll(async () => h?.close());
@@ -206,18 +211,7 @@ describe('the ledger rows of settled days, kept', () => {
   it('by hand: the same days again read nothing from the store; a late reading makes the days it touches be computed again', async () => {
     const x = await openHarness({ tz: TZ });
     try {
-      await x.addDevice({ id: 'pv-a', kind: 'pv_inverter', site: 's1', sector: 'residential_commercial', measure: 'rooftop-pv' });
-      await x.addDevice({ id: 'pv-c', kind: 'pv_inverter', site: 's1', sector: 'residential_commercial', measure: 'rooftop-pv' });
-      await x.addDevice({ id: 'm-b', kind: 'smart_meter', site: 's2', sector: 'industry' });
-      await x.write([
-        { device: 'pv-a', ts: '2024-03-01T10:00', seq: 1, energy_kwh: 100 },
-        { device: 'pv-a', ts: '2024-03-01T14:00', seq: 2, energy_kwh: 200 },
-        { device: 'pv-a', ts: '2024-03-02T10:00', seq: 3, energy_kwh: 260 },
-        { device: 'pv-c', ts: '2024-03-01T10:00', seq: 1, energy_kwh: 0 },
-        { device: 'pv-c', ts: '2024-03-01T12:00', seq: 2, energy_kwh: 40 },
-        { device: 'm-b', ts: '2024-03-01T00:00', seq: 1, import_kwh: 1000 },
-        { device: 'm-b', ts: '2024-03-03T00:00', seq: 2, import_kwh: 1480 },
-      ]);
+      await addHandWorkedFleet(x);
       const reads = countReads(x.store);
       const days = async () => trendOf(await rowsPerBucket(x.accounts.ledger, window, 'day'), window, 'day', TZ, []).buckets.map((b) => [b.label, b.energy_kwh.pv, b.avoided_tco2e, b.inventory_tco2e]);
       expect(await days()).toEqual([['2024-03-01', 170, 0.08058, 0.11376], ['2024-03-02', 30, 0.01422, 0.11376]]);
