@@ -91,22 +91,28 @@ describe('GroupCommitter: a fault of the store acknowledges nothing', () => {
   });
 });
 
+/** A writer that holds each batch until the test ends it, counting the most it held at once. */
+function heldWriter(writesAtOnce: number) {
+  const calls: Array<{ readings: StoredReading[]; done: () => void }> = [];
+  let inFlight = 0;
+  let most = 0;
+  const writer: DurableWriter = {
+    writesAtOnce,
+    writeBatch: (readings) =>
+      new Promise((resolve) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        calls.push({ readings, done: () => (inFlight--, resolve({ inserted: readings.length, duplicates: 0 })) });
+      }),
+  };
+  return { calls, committer: new GroupCommitter(writer, createIngestMetrics(new Registry())), most: () => most };
+}
+
+const turn = () => new Promise((r) => setImmediate(r));
+
 describe('GroupCommitter: batches in flight at once', () => {
   it('hands the writer as many batches as it takes at once (writesAtOnce), queues the rest, and drains them all', async () => {
-    const calls: Array<{ readings: StoredReading[]; done: () => void }> = [];
-    let inFlight = 0;
-    let most = 0;
-    const writer: DurableWriter = {
-      writesAtOnce: 2,
-      writeBatch: (readings) =>
-        new Promise((resolve) => {
-          inFlight++;
-          most = Math.max(most, inFlight);
-          calls.push({ readings, done: () => (inFlight--, resolve({ inserted: readings.length, duplicates: 0 })) });
-        }),
-    };
-    const committer = new GroupCommitter(writer, createIngestMetrics(new Registry()));
-    const turn = () => new Promise((r) => setImmediate(r));
+    const { calls, committer, most } = heldWriter(2);
     const a = committer.submit([pv('a', T0, 1)]);
     await turn();
     const b = committer.submit([pv('b', T0, 1)]);
@@ -129,26 +135,13 @@ describe('GroupCommitter: batches in flight at once', () => {
     calls[2]!.done();
     await drained;
     expect(await Promise.all([b, c, d])).toEqual([{ refused: [] }, { refused: [] }, { refused: [] }]);
-    expect(most).toBe(2);
+    expect(most()).toBe(2);
   });
 });
 
 describe('GroupCommitter: drain keeps the bound', () => {
   it('on shutdown hands the writer no more batches at once than it takes, and no empty one', async () => {
-    const calls: Array<{ readings: StoredReading[]; done: () => void }> = [];
-    let inFlight = 0;
-    let most = 0;
-    const writer: DurableWriter = {
-      writesAtOnce: 1,
-      writeBatch: (readings) =>
-        new Promise((resolve) => {
-          inFlight++;
-          most = Math.max(most, inFlight);
-          calls.push({ readings, done: () => (inFlight--, resolve({ inserted: readings.length, duplicates: 0 })) });
-        }),
-    };
-    const committer = new GroupCommitter(writer, createIngestMetrics(new Registry()));
-    const turn = () => new Promise((r) => setImmediate(r));
+    const { calls, committer, most } = heldWriter(1);
     const a = committer.submit([pv('a', T0, 1)]);
     await turn();
     const b = committer.submit([pv('b', T0, 1)]);
@@ -162,7 +155,7 @@ describe('GroupCommitter: drain keeps the bound', () => {
     await drained;
     expect(await b).toEqual({ refused: [] });
     expect(calls.map((x) => x.readings.map((r) => r.device))).toEqual([['a'], ['b']]);
-    expect(most).toBe(1);
+    expect(most()).toBe(1);
   });
 });
 
